@@ -1,0 +1,44 @@
+# Tests, in three kinds kept apart (STYLE.md 12):
+#   unit/         white-box tests of one layer, validating after every step;
+#   conformance/  portable Win32 programs that also build with mingw for Wine;
+#   stress/       threads, fault injection and long runs over the public API
+#                 with the registry checked against the host's own map.
+
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(unit_${name} ${src})
+  target_link_libraries(unit_${name} PRIVATE winmem_internal)
+  add_test(NAME unit/${name} COMMAND unit_${name})
+endforeach()
+
+file(GLOB CONFORMANCE_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/conformance/*.c)
+foreach(src ${CONFORMANCE_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(conf_${name} ${src})
+  target_include_directories(conf_${name} BEFORE PRIVATE
+    ${CMAKE_SOURCE_DIR}/include/compat ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(conf_${name} PRIVATE winmem_static)
+  add_test(NAME conformance/${name} COMMAND conf_${name})
+endforeach()
+
+file(GLOB STRESS_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/stress/*.c)
+foreach(src ${STRESS_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(stress_${name} ${src})
+  target_link_libraries(stress_${name} PRIVATE winmem_internal)
+  add_test(NAME stress/${name} COMMAND stress_${name})
+  set_tests_properties(stress/${name} PROPERTIES TIMEOUT 300)
+endforeach()
+
+# make bench: side-by-side ratios, never part of the tests.
+file(GLOB BENCHES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/bench/*.c)
+foreach(src ${BENCHES})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(bench_${name} EXCLUDE_FROM_ALL ${src})
+  target_link_libraries(bench_${name} PRIVATE winmem_internal)
+  list(APPEND WINMEM_BENCH_TARGETS bench_${name})
+endforeach()
+if(WINMEM_BENCH_TARGETS)
+  add_custom_target(benches DEPENDS ${WINMEM_BENCH_TARGETS})
+endif()

@@ -1,0 +1,2 @@
+/* memoryapi.h — part of the SDK spelling; everything is in <windows.h>. */
+#include <windows.h>

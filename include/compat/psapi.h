@@ -1,0 +1,2 @@
+/* psapi.h — part of the SDK spelling; everything is in <windows.h>. */
+#include <windows.h>

@@ -1,0 +1,2 @@
+/* sysinfoapi.h — part of the SDK spelling; everything is in <windows.h>. */
+#include <windows.h>

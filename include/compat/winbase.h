@@ -1,0 +1,2 @@
+/* winbase.h — part of the SDK spelling; everything is in <windows.h>. */
+#include <windows.h>

@@ -1,0 +1,348 @@
+/*
+ * winmem.h — the Win32 memory API on POSIX systems.
+ *
+ * Windows' types (DWORD is 32 bits, SIZE_T pointer-sized, BOOL an int), its
+ * constants and its functions.  The library exports every function with a
+ * winmem_ prefix and this header maps the Win32 names onto them, so user code
+ * writes VirtualAlloc and nothing clashes with libc, Wine or WinPR in the same
+ * process.  Define WINMEM_NO_WIN32_NAMES before including it to keep only the
+ * prefixed names.
+ *
+ * Values match the x64 Windows SDK.  Sections of this header follow the
+ * layers: base (errors, kernel32 helpers, system information), then the
+ * virtual-memory layer.
+ */
+#ifndef WINMEM_H
+#define WINMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#error "winmem.h is for POSIX hosts; on Windows use the system headers"
+#endif
+
+#define WINMEM_API __attribute__((visibility("default")))
+#define WINAPI
+#define CALLBACK
+#define CONST const
+#define VOID void
+
+/* ---------------------------------------------------------------- types */
+typedef int BOOL;
+typedef unsigned char BYTE, UCHAR, BOOLEAN;
+typedef unsigned short WORD, USHORT;
+typedef uint16_t WCHAR;
+typedef char CHAR;
+typedef short SHORT;
+typedef int INT;
+typedef unsigned int UINT;
+typedef int32_t LONG;
+typedef uint32_t ULONG, DWORD;
+typedef int64_t LONGLONG, LONG64, INT64;
+typedef uint64_t ULONGLONG, DWORD64, ULONG64, UINT64, DWORDLONG;
+typedef intptr_t INT_PTR, LONG_PTR, SSIZE_T;
+typedef uintptr_t UINT_PTR, ULONG_PTR, DWORD_PTR, SIZE_T;
+typedef void *PVOID, *LPVOID, *HANDLE, *HMODULE, *HINSTANCE;
+typedef const void *LPCVOID, *PCVOID;
+typedef HANDLE *PHANDLE, *LPHANDLE;
+typedef BOOL *PBOOL, *LPBOOL;
+typedef BYTE *PBYTE, *LPBYTE;
+typedef WORD *PWORD, *LPWORD;
+typedef DWORD *PDWORD, *LPDWORD;
+typedef LONG *PLONG, *LPLONG;
+typedef ULONG *PULONG;
+typedef SIZE_T *PSIZE_T;
+typedef ULONG_PTR *PULONG_PTR, *PDWORD_PTR;
+typedef ULONGLONG *PULONGLONG;
+typedef LONGLONG *PLONGLONG;
+typedef CHAR *LPSTR, *PSTR;
+typedef const CHAR *LPCSTR, *PCSTR;
+typedef WCHAR *LPWSTR, *PWSTR;
+typedef const WCHAR *LPCWSTR, *PCWSTR;
+typedef LONG NTSTATUS;
+
+typedef union _LARGE_INTEGER {
+    struct { DWORD LowPart; LONG HighPart; };
+    struct { DWORD LowPart; LONG HighPart; } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    struct { DWORD LowPart; DWORD HighPart; };
+    struct { DWORD LowPart; DWORD HighPart; } u;
+    ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+#define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
+#define INFINITE 0xFFFFFFFFu
+#define MAKELONG(lo, hi) ((LONG)(((WORD)((DWORD_PTR)(lo) & 0xffff)) | ((DWORD)((WORD)((DWORD_PTR)(hi) & 0xffff))) << 16))
+#define LOWORD(l) ((WORD)((DWORD_PTR)(l) & 0xffff))
+#define HIWORD(l) ((WORD)((DWORD_PTR)(l) >> 16))
+
+/* ---------------------------------------------------------- error codes */
+#define ERROR_SUCCESS               0u
+#define NO_ERROR                    0u
+#define ERROR_INVALID_FUNCTION      1u
+#define ERROR_FILE_NOT_FOUND        2u
+#define ERROR_PATH_NOT_FOUND        3u
+#define ERROR_ACCESS_DENIED         5u
+#define ERROR_INVALID_HANDLE        6u
+#define ERROR_NOT_ENOUGH_MEMORY     8u
+#define ERROR_INVALID_BLOCK         9u
+#define ERROR_OUTOFMEMORY           14u
+#define ERROR_BAD_LENGTH            24u
+#define ERROR_NOT_SUPPORTED         50u
+#define ERROR_INVALID_PARAMETER     87u
+#define ERROR_INSUFFICIENT_BUFFER   122u
+#define ERROR_NOT_LOCKED            158u
+#define ERROR_ALREADY_EXISTS        183u
+#define ERROR_NO_MORE_ITEMS         259u
+#define ERROR_PARTIAL_COPY          299u
+#define ERROR_INVALID_ADDRESS       487u
+#define ERROR_NOACCESS              998u
+#define ERROR_FILE_INVALID          1006u
+#define ERROR_MAPPED_ALIGNMENT      1132u
+#define ERROR_PRIVILEGE_NOT_HELD    1314u
+#define ERROR_WORKING_SET_QUOTA     1453u
+#define ERROR_COMMITMENT_LIMIT      1455u
+
+/* -------------------------------------------------- memory constants */
+#define MEM_COMMIT              0x00001000u
+#define MEM_RESERVE             0x00002000u
+#define MEM_REPLACE_PLACEHOLDER 0x00004000u
+#define MEM_DECOMMIT            0x00004000u
+#define MEM_RELEASE             0x00008000u
+#define MEM_FREE                0x00010000u
+#define MEM_PRIVATE             0x00020000u
+#define MEM_MAPPED              0x00040000u
+#define MEM_RESET               0x00080000u
+#define MEM_TOP_DOWN            0x00100000u
+#define MEM_WRITE_WATCH         0x00200000u
+#define MEM_PHYSICAL            0x00400000u
+#define MEM_ROTATE              0x00800000u
+#define MEM_RESET_UNDO          0x01000000u
+#define MEM_IMAGE               0x01000000u
+#define MEM_LARGE_PAGES         0x20000000u
+#define MEM_4MB_PAGES           0x80000000u
+
+#define PAGE_NOACCESS           0x001u
+#define PAGE_READONLY           0x002u
+#define PAGE_READWRITE          0x004u
+#define PAGE_WRITECOPY          0x008u
+#define PAGE_EXECUTE            0x010u
+#define PAGE_EXECUTE_READ       0x020u
+#define PAGE_EXECUTE_READWRITE  0x040u
+#define PAGE_EXECUTE_WRITECOPY  0x080u
+#define PAGE_GUARD              0x100u
+#define PAGE_NOCACHE            0x200u
+#define PAGE_WRITECOMBINE       0x400u
+#define PAGE_TARGETS_INVALID    0x40000000u
+#define PAGE_TARGETS_NO_UPDATE  0x40000000u
+
+#define SEC_FILE                0x00800000u
+#define SEC_IMAGE               0x01000000u
+#define SEC_RESERVE             0x04000000u
+#define SEC_COMMIT              0x08000000u
+#define SEC_NOCACHE             0x10000000u
+#define SEC_WRITECOMBINE        0x40000000u
+#define SEC_LARGE_PAGES         0x80000000u
+
+typedef struct _MEMORY_BASIC_INFORMATION {
+    PVOID BaseAddress;
+    PVOID AllocationBase;
+    DWORD AllocationProtect;
+    WORD PartitionId;
+    SIZE_T RegionSize;
+    DWORD State;
+    DWORD Protect;
+    DWORD Type;
+} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
+
+/* ------------------------------------------------- system information */
+#define PROCESSOR_ARCHITECTURE_INTEL    0
+#define PROCESSOR_ARCHITECTURE_ARM      5
+#define PROCESSOR_ARCHITECTURE_AMD64    9
+#define PROCESSOR_ARCHITECTURE_ARM64    12
+#define PROCESSOR_ARCHITECTURE_UNKNOWN  0xFFFF
+#define PROCESSOR_AMD_X8664             8664
+#define PROCESSOR_INTEL_PENTIUM         586
+
+typedef struct _SYSTEM_INFO {
+    union {
+        DWORD dwOemId;
+        struct {
+            WORD wProcessorArchitecture;
+            WORD wReserved;
+        };
+    };
+    DWORD dwPageSize;
+    LPVOID lpMinimumApplicationAddress;
+    LPVOID lpMaximumApplicationAddress;
+    DWORD_PTR dwActiveProcessorMask;
+    DWORD dwNumberOfProcessors;
+    DWORD dwProcessorType;
+    DWORD dwAllocationGranularity;
+    WORD wProcessorLevel;
+    WORD wProcessorRevision;
+} SYSTEM_INFO, *LPSYSTEM_INFO;
+
+typedef struct _MEMORYSTATUSEX {
+    DWORD dwLength;
+    DWORD dwMemoryLoad;
+    DWORDLONG ullTotalPhys;
+    DWORDLONG ullAvailPhys;
+    DWORDLONG ullTotalPageFile;
+    DWORDLONG ullAvailPageFile;
+    DWORDLONG ullTotalVirtual;
+    DWORDLONG ullAvailVirtual;
+    DWORDLONG ullAvailExtendedVirtual;
+} MEMORYSTATUSEX, *LPMEMORYSTATUSEX;
+
+typedef struct _PROCESS_MEMORY_COUNTERS {
+    DWORD cb;
+    DWORD PageFaultCount;
+    SIZE_T PeakWorkingSetSize;
+    SIZE_T WorkingSetSize;
+    SIZE_T QuotaPeakPagedPoolUsage;
+    SIZE_T QuotaPagedPoolUsage;
+    SIZE_T QuotaPeakNonPagedPoolUsage;
+    SIZE_T QuotaNonPagedPoolUsage;
+    SIZE_T PagefileUsage;
+    SIZE_T PeakPagefileUsage;
+} PROCESS_MEMORY_COUNTERS, *PPROCESS_MEMORY_COUNTERS;
+
+typedef struct _PROCESS_MEMORY_COUNTERS_EX {
+    DWORD cb;
+    DWORD PageFaultCount;
+    SIZE_T PeakWorkingSetSize;
+    SIZE_T WorkingSetSize;
+    SIZE_T QuotaPeakPagedPoolUsage;
+    SIZE_T QuotaPagedPoolUsage;
+    SIZE_T QuotaPeakNonPagedPoolUsage;
+    SIZE_T QuotaNonPagedPoolUsage;
+    SIZE_T PagefileUsage;
+    SIZE_T PeakPagefileUsage;
+    SIZE_T PrivateUsage;
+} PROCESS_MEMORY_COUNTERS_EX, *PPROCESS_MEMORY_COUNTERS_EX;
+
+/* ---------------------------------------------------------- functions */
+/* Errors and the everyday kernel32 helpers. */
+WINMEM_API DWORD winmem_GetLastError(void);
+WINMEM_API void winmem_SetLastError(DWORD code);
+WINMEM_API void winmem_Sleep(DWORD milliseconds);
+WINMEM_API DWORD winmem_GetCurrentProcessId(void);
+WINMEM_API DWORD winmem_GetCurrentThreadId(void);
+WINMEM_API HANDLE winmem_GetCurrentProcess(void);
+WINMEM_API HANDLE winmem_GetCurrentThread(void);
+WINMEM_API DWORD winmem_GetTickCount(void);
+WINMEM_API ULONGLONG winmem_GetTickCount64(void);
+WINMEM_API BOOL winmem_QueryPerformanceCounter(LARGE_INTEGER *count);
+WINMEM_API BOOL winmem_QueryPerformanceFrequency(LARGE_INTEGER *frequency);
+
+/* System and process information. */
+WINMEM_API void winmem_GetSystemInfo(LPSYSTEM_INFO info);
+WINMEM_API void winmem_GetNativeSystemInfo(LPSYSTEM_INFO info);
+WINMEM_API SIZE_T winmem_GetLargePageMinimum(void);
+WINMEM_API BOOL winmem_GlobalMemoryStatusEx(LPMEMORYSTATUSEX status);
+WINMEM_API BOOL winmem_GetProcessMemoryInfo(HANDLE process, PPROCESS_MEMORY_COUNTERS counters, DWORD cb);
+WINMEM_API BOOL winmem_GetProcessWorkingSetSize(HANDLE process, PSIZE_T minimum, PSIZE_T maximum);
+WINMEM_API BOOL winmem_SetProcessWorkingSetSize(HANDLE process, SIZE_T minimum, SIZE_T maximum);
+
+/* The virtual-memory layer. */
+WINMEM_API LPVOID winmem_VirtualAlloc(LPVOID address, SIZE_T size, DWORD type, DWORD protect);
+WINMEM_API BOOL winmem_VirtualFree(LPVOID address, SIZE_T size, DWORD type);
+WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect, PDWORD old_protect);
+WINMEM_API SIZE_T winmem_VirtualQuery(LPCVOID address, PMEMORY_BASIC_INFORMATION info, SIZE_T length);
+WINMEM_API BOOL winmem_VirtualLock(LPVOID address, SIZE_T size);
+WINMEM_API BOOL winmem_VirtualUnlock(LPVOID address, SIZE_T size);
+
+/* --------------------------------------------------- interlocked family */
+/* Full barriers, as on Windows.  Header-only: the compiler's atomics. */
+#define WINMEM_ATOMIC_OPS(name, T)                                                      \
+    static inline T winmem_##name##Increment(T volatile *p)                          \
+        { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }                        \
+    static inline T winmem_##name##Decrement(T volatile *p)                          \
+        { return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST); }                        \
+    static inline T winmem_##name##Exchange(T volatile *p, T v)                      \
+        { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }                       \
+    static inline T winmem_##name##ExchangeAdd(T volatile *p, T v)                   \
+        { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }                        \
+    static inline T winmem_##name##CompareExchange(T volatile *p, T v, T cmp)        \
+        { __atomic_compare_exchange_n(p, &cmp, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
+          return cmp; }
+WINMEM_ATOMIC_OPS(Interlocked, LONG)
+WINMEM_ATOMIC_OPS(Interlocked64_, LONG64)
+#undef WINMEM_ATOMIC_OPS
+
+static inline PVOID winmem_InterlockedExchangePointer(PVOID volatile *p, PVOID v)
+    { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
+static inline PVOID winmem_InterlockedCompareExchangePointer(PVOID volatile *p, PVOID v, PVOID cmp)
+    { __atomic_compare_exchange_n(p, &cmp, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); return cmp; }
+static inline LONG winmem_InterlockedOr(LONG volatile *p, LONG v)
+    { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+static inline LONG winmem_InterlockedAnd(LONG volatile *p, LONG v)
+    { return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); }
+static inline LONG winmem_InterlockedXor(LONG volatile *p, LONG v)
+    { return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); }
+static inline void winmem_MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+/* ------------------------------------------------------- Win32 names */
+#ifndef WINMEM_NO_WIN32_NAMES
+#define GetLastError                    winmem_GetLastError
+#define SetLastError                    winmem_SetLastError
+#define Sleep                           winmem_Sleep
+#define GetCurrentProcessId             winmem_GetCurrentProcessId
+#define GetCurrentThreadId              winmem_GetCurrentThreadId
+#define GetCurrentProcess               winmem_GetCurrentProcess
+#define GetCurrentThread                winmem_GetCurrentThread
+#define GetTickCount                    winmem_GetTickCount
+#define GetTickCount64                  winmem_GetTickCount64
+#define QueryPerformanceCounter         winmem_QueryPerformanceCounter
+#define QueryPerformanceFrequency       winmem_QueryPerformanceFrequency
+#define GetSystemInfo                   winmem_GetSystemInfo
+#define GetNativeSystemInfo             winmem_GetNativeSystemInfo
+#define GetLargePageMinimum             winmem_GetLargePageMinimum
+#define GlobalMemoryStatusEx            winmem_GlobalMemoryStatusEx
+#define GetProcessMemoryInfo            winmem_GetProcessMemoryInfo
+#define K32GetProcessMemoryInfo         winmem_GetProcessMemoryInfo
+#define GetProcessWorkingSetSize        winmem_GetProcessWorkingSetSize
+#define SetProcessWorkingSetSize        winmem_SetProcessWorkingSetSize
+#define VirtualAlloc                    winmem_VirtualAlloc
+#define VirtualFree                     winmem_VirtualFree
+#define VirtualProtect                  winmem_VirtualProtect
+#define VirtualQuery                    winmem_VirtualQuery
+#define VirtualLock                     winmem_VirtualLock
+#define VirtualUnlock                   winmem_VirtualUnlock
+#define InterlockedIncrement            winmem_InterlockedIncrement
+#define InterlockedDecrement            winmem_InterlockedDecrement
+#define InterlockedExchange             winmem_InterlockedExchange
+#define InterlockedExchangeAdd          winmem_InterlockedExchangeAdd
+#define InterlockedCompareExchange      winmem_InterlockedCompareExchange
+#define InterlockedIncrement64          winmem_Interlocked64_Increment
+#define InterlockedDecrement64          winmem_Interlocked64_Decrement
+#define InterlockedExchange64           winmem_Interlocked64_Exchange
+#define InterlockedExchangeAdd64        winmem_Interlocked64_ExchangeAdd
+#define InterlockedCompareExchange64    winmem_Interlocked64_CompareExchange
+#define InterlockedExchangePointer      winmem_InterlockedExchangePointer
+#define InterlockedCompareExchangePointer winmem_InterlockedCompareExchangePointer
+#define InterlockedOr                   winmem_InterlockedOr
+#define InterlockedAnd                  winmem_InterlockedAnd
+#define InterlockedXor                  winmem_InterlockedXor
+#define MemoryBarrier                   winmem_MemoryBarrier
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WINMEM_H */

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# deps.sh GROUP... — installs, from Debian's packages, what a make target needs
+# and the machine lacks.  Nothing is ever installed by hand: every target that
+# needs a tool calls this first.  Groups:
+#   build     a C compiler, make, cmake
+#   wine      mingw-w64 and wine64 (make conformance-wine)
+#   bench     mimalloc, jemalloc, tcmalloc for side-by-side runs (make bench)
+#   sanitize  clang with its sanitizer and fuzzer runtimes
+set -euo pipefail
+
+need=()
+want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need+=("$1"); }
+
+for group in "$@"; do
+  case "$group" in
+    build)    command -v cc >/dev/null && command -v cmake >/dev/null && command -v make >/dev/null \
+                || { want gcc; want make; want cmake; want libc6-dev; } ;;
+    wine)     want mingw-w64; want wine64 ;;
+    bench)    want libmimalloc-dev; want libjemalloc-dev; want libtcmalloc-minimal4 ;;
+    sanitize) want clang; want libclang-rt-14-dev ;;
+    *) echo "deps.sh: unknown group $group" >&2; exit 2 ;;
+  esac
+done
+
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "deps.sh: installing ${need[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

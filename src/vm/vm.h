@@ -1,0 +1,147 @@
+/*
+ * vm.h — the virtual-memory layer: the region registry (Windows' VAD tree),
+ * page states and protections, the commit charge and page locks.
+ *
+ * Objects
+ *   struct vm_alloc   one allocation: a reservation made by VirtualAlloc (or,
+ *                     later, a view).  Its base is 64 KiB-aligned; it covers
+ *                     `size` bytes (whole pages) and holds `host_size` bytes of
+ *                     host address space (size rounded up to the granularity:
+ *                     the tail belongs to nobody and reads as free, V3.4).
+ *   struct vm_run     a run of pages of one allocation that share a state, a
+ *                     protection and run flags.  The registry is a red-black
+ *                     tree of runs ordered by address.
+ *
+ * Invariants (vm_validate checks each, one reason string per violation)
+ *   R1. The tree obeys the red-black rules and counts its nodes.
+ *   R2. Runs are page-aligned, non-empty, ordered and do not overlap.
+ *   R3. The runs of an allocation are contiguous and cover exactly
+ *       [base, base + size); allocations do not overlap.
+ *   R4. Neighbouring runs of one allocation differ in state, protection or
+ *       flags (equal neighbours are merged, so commit/protect churn never
+ *       grows the tree, nor the host's mapping count, without bound).
+ *   R5. A reserved run has protection 0 and no run flags.
+ *   R6. alloc->committed and alloc->locked are the byte sums of its committed
+ *       and locked runs; the process's commit charge and locked bytes are the
+ *       sums over all allocations.
+ *   R7. The host protection of every page equals vm_host_prot() of its run
+ *       (checked against /proc/self/maps by the stress test, not here).
+ *
+ * Locking: one mutex serializes the registry and the host calls that mirror
+ * it, so the registry and the host never disagree where another thread can
+ * see it.  The heap's hot path never comes here.
+ *
+ * Contract for the vm_* functions below the API: the caller (vm_api.c) has
+ * checked every argument, rounded addresses to pages and holds the lock where
+ * noted; they return 0 or a Win32 error code and leave the registry valid and
+ * unchanged on failure.
+ */
+#ifndef WINMEM_VM_H
+#define WINMEM_VM_H
+
+#include "../base/base.h"
+
+#define VM_MIN_ADDRESS  ((uintptr_t)0x10000)
+#define VM_MAX_ADDRESS  ((uintptr_t)0x7FFFFFFEFFFF)   /* last byte a program may use */
+#define VM_GRANULARITY  ((uintptr_t)0x10000)
+
+enum vm_state { VM_RESERVED = 1, VM_COMMITTED = 2 };
+
+/* Run flags. */
+#define VM_RUN_LOCKED 0x1u     /* VirtualLock'ed */
+#define VM_RUN_RESET  0x2u     /* MEM_RESET: contents may be dropped by the host */
+
+/* Allocation flags. */
+#define VM_ALLOC_WRITE_WATCH 0x1u
+#define VM_ALLOC_LARGE_PAGES 0x2u
+#define VM_ALLOC_TOP_DOWN    0x4u
+
+struct vm_alloc {
+    uintptr_t base;
+    size_t size;
+    size_t host_size;
+    DWORD protect;          /* AllocationProtect, as given at reserve time */
+    DWORD type;             /* MEM_PRIVATE or MEM_MAPPED */
+    unsigned flags;         /* VM_ALLOC_* */
+    size_t committed;       /* bytes */
+    size_t locked;          /* bytes */
+};
+
+struct vm_run {
+    struct rb_node node;
+    uintptr_t start, end;
+    struct vm_alloc *alloc;
+    DWORD protect;          /* Win32 protection with modifiers; 0 when reserved */
+    uint8_t state;          /* enum vm_state */
+    uint8_t flags;          /* VM_RUN_* */
+};
+
+/* ------------------------------------------------------------- registry */
+void vm_lock(void);
+void vm_unlock(void);
+
+struct vm_run *vm_run_at(uintptr_t addr);              /* the run holding addr */
+struct vm_run *vm_run_after(uintptr_t addr);           /* first run starting above addr */
+struct vm_run *vm_run_next(const struct vm_run *run);  /* NULL at the end */
+struct vm_run *vm_run_prev(const struct vm_run *run);
+struct vm_run *vm_run_last(void);
+
+/* True when [start, end) lies inside one allocation (returned in *alloc). */
+bool vm_range_in_alloc(uintptr_t start, uintptr_t end, struct vm_alloc **alloc);
+/* Bytes of [start, end) whose run has the given state. */
+size_t vm_range_bytes(uintptr_t start, uintptr_t end, enum vm_state state);
+/* True when every page of [start, end) is committed (and, with locked, locked). */
+bool vm_range_all(uintptr_t start, uintptr_t end, enum vm_state state, unsigned flags);
+
+/* Changes of state; each returns 0 or a Win32 error code. */
+DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
+                 DWORD commit_protect, uintptr_t *out);
+DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect);
+DWORD vm_decommit(uintptr_t start, uintptr_t end);
+DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old);
+DWORD vm_release(struct vm_alloc *alloc);
+DWORD vm_reset(uintptr_t start, uintptr_t end);
+DWORD vm_reset_undo(uintptr_t start, uintptr_t end);
+DWORD vm_lock_pages(uintptr_t start, uintptr_t end);
+DWORD vm_unlock_pages(uintptr_t start, uintptr_t end);
+void vm_trim_working_set(void);
+
+/* VirtualQuery's answer for the page at addr (already below the maximum). */
+void vm_query(uintptr_t addr, MEMORY_BASIC_INFORMATION *mbi);
+
+/* Checks R1-R6; false with *why set at the first violation. */
+bool vm_validate(const char **why);
+
+/* Walks allocations in address order (for tools and tests), under the lock. */
+void vm_for_each_alloc(void (*fn)(const struct vm_alloc *, void *), void *ctx);
+
+/* --------------------------------------------------------- protections */
+/* True when protect is a legal protection for private memory (V2.3, V2.4,
+ * V2.9); with_modifiers false rejects GUARD/NOCACHE/WRITECOMBINE. */
+bool vm_protect_valid(DWORD protect, bool private_memory);
+int vm_host_prot(DWORD protect);
+
+/* ------------------------------------------------------- address space */
+/* Finds room for host_size bytes (granule multiple) and maps it at the host
+ * with prot; *addr in: the exact address wanted, or 0 for anywhere. */
+DWORD vm_space_map(uintptr_t *addr, size_t host_size, int prot, unsigned flags);
+void vm_space_released(uintptr_t base);
+
+/* -------------------------------------------------------- commit charge */
+struct vm_counters {
+    size_t commit_charge, commit_peak, commit_limit;
+    size_t locked, lock_quota;
+    size_t reserved;        /* host address space held by allocations */
+    size_t allocations;
+};
+bool vm_charge_take(size_t bytes);
+void vm_charge_give(size_t bytes);
+void vm_counters(struct vm_counters *out);
+void vm_set_lock_quota(size_t min_working_set);
+size_t vm_lock_quota(void);
+extern size_t vm_locked_bytes;       /* under the registry lock */
+extern size_t vm_reserved_bytes;     /* under the registry lock */
+
+size_t vm_page_size(void);
+
+#endif

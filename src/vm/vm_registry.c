@@ -1,0 +1,522 @@
+/*
+ * vm_registry.c — the region registry: a red-black tree of page runs, and the
+ * state changes (reserve, commit, decommit, protect, release, lock) that keep
+ * it and the host in step.
+ *
+ * Every change follows one order: reserve the metadata nodes it may need,
+ * make the host call, and only then touch the tree.  A failed host call thus
+ * leaves the tree as it was, and the host is put back from the tree.
+ */
+#include "vm.h"
+#include "../os/os.h"
+
+#include <pthread.h>
+
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct rb_tree runs;
+static struct wm_pool run_pool = WM_POOL_INIT(struct vm_run);
+static struct wm_pool alloc_pool = WM_POOL_INIT(struct vm_alloc);
+size_t vm_locked_bytes, vm_reserved_bytes;
+
+#define RUN(n) wm_container_of((n), struct vm_run, node)
+
+void vm_lock(void) { pthread_mutex_lock(&registry_mutex); }
+void vm_unlock(void) { pthread_mutex_unlock(&registry_mutex); }
+
+/* fork() from a thread while another holds the registry would leave the
+ * child with a lock nobody releases; hold it across the fork instead. */
+static void fork_child(void) { pthread_mutex_init(&registry_mutex, NULL); }
+__attribute__((constructor)) static void registry_init(void)
+{
+    os_atfork(vm_lock, vm_unlock, fork_child);
+}
+
+size_t vm_page_size(void) { return os_page_size(); }
+
+/* --------------------------------------------------------------- lookups */
+struct vm_run *vm_run_at(uintptr_t addr)
+{
+    struct rb_node *n = runs.root;
+    while (n) {
+        struct vm_run *r = RUN(n);
+        if (addr < r->start)
+            n = n->left;
+        else if (addr >= r->end)
+            n = n->right;
+        else
+            return r;
+    }
+    return NULL;
+}
+
+struct vm_run *vm_run_after(uintptr_t addr)
+{
+    struct rb_node *n = runs.root;
+    struct vm_run *best = NULL;
+    while (n) {
+        struct vm_run *r = RUN(n);
+        if (r->start > addr) {
+            best = r;
+            n = n->left;
+        } else {
+            n = n->right;
+        }
+    }
+    return best;
+}
+
+struct vm_run *vm_run_next(const struct vm_run *run)
+{
+    struct rb_node *n = rb_next(&run->node);
+    return n ? RUN(n) : NULL;
+}
+
+struct vm_run *vm_run_last(void)
+{
+    struct rb_node *n = rb_last(&runs);
+    return n ? RUN(n) : NULL;
+}
+
+struct vm_run *vm_run_prev(const struct vm_run *run)
+{
+    struct rb_node *n = rb_prev(&run->node);
+    return n ? RUN(n) : NULL;
+}
+
+static void run_insert(struct vm_run *run)
+{
+    struct rb_node **link = &runs.root, *parent = NULL;
+    while (*link) {
+        parent = *link;
+        link = run->start < RUN(parent)->start ? &parent->left : &parent->right;
+    }
+    rb_link(&runs, &run->node, parent, link);
+    rb_insert_fixup(&runs, &run->node);
+}
+
+static void run_remove(struct vm_run *run)
+{
+    rb_erase(&runs, &run->node);
+    wm_pool_put(&run_pool, run);
+}
+
+bool vm_range_in_alloc(uintptr_t start, uintptr_t end, struct vm_alloc **alloc)
+{
+    struct vm_run *r = vm_run_at(start);
+    if (!r || end > r->alloc->base + r->alloc->size)
+        return false;
+    if (alloc)
+        *alloc = r->alloc;
+    return true;
+}
+
+static inline size_t overlap(const struct vm_run *r, uintptr_t start, uintptr_t end)
+{
+    uintptr_t lo = r->start > start ? r->start : start;
+    uintptr_t hi = r->end < end ? r->end : end;
+    return hi > lo ? hi - lo : 0;
+}
+
+#define FOR_RUNS_IN(r, start, end) \
+    for (struct vm_run *r = first_run_in(start); r && r->start < (end); r = vm_run_next(r))
+
+static struct vm_run *first_run_in(uintptr_t start)
+{
+    struct vm_run *r = vm_run_at(start);
+    return r ? r : vm_run_after(start);
+}
+
+size_t vm_range_bytes(uintptr_t start, uintptr_t end, enum vm_state state)
+{
+    size_t bytes = 0;
+    FOR_RUNS_IN(r, start, end)
+        if (r->state == state)
+            bytes += overlap(r, start, end);
+    return bytes;
+}
+
+static size_t range_locked_bytes(uintptr_t start, uintptr_t end)
+{
+    size_t bytes = 0;
+    FOR_RUNS_IN(r, start, end)
+        if (r->flags & VM_RUN_LOCKED)
+            bytes += overlap(r, start, end);
+    return bytes;
+}
+
+bool vm_range_all(uintptr_t start, uintptr_t end, enum vm_state state, unsigned flags)
+{
+    uintptr_t covered = start;
+    FOR_RUNS_IN(r, start, end) {
+        if (r->start > covered || r->state != state || (r->flags & flags) != flags)
+            return false;
+        covered = r->end;
+    }
+    return covered >= end;
+}
+
+/* ------------------------------------------------------- split and merge */
+/* Makes addr a run boundary.  The pool holds a node (callers reserve two). */
+static void split_at(uintptr_t addr)
+{
+    struct vm_run *r = vm_run_at(addr);
+    if (!r || r->start == addr)
+        return;
+    struct vm_run *tail = wm_pool_get(&run_pool);
+    WM_ASSERT(tail);
+    *tail = *r;
+    tail->start = addr;
+    r->end = addr;
+    run_insert(tail);
+}
+
+static bool mergeable(const struct vm_run *a, const struct vm_run *b)
+{
+    return a->end == b->start && a->alloc == b->alloc && a->state == b->state &&
+           a->protect == b->protect && a->flags == b->flags;
+}
+
+/* Restores R4 around [start, end) after a change inside it. */
+static void merge_around(uintptr_t start, uintptr_t end)
+{
+    struct vm_run *r = vm_run_at(start);
+    if (r) {
+        struct vm_run *prev = vm_run_prev(r);
+        if (prev)
+            r = prev;
+    } else {
+        r = vm_run_after(start);
+    }
+    while (r && r->start <= end) {
+        struct vm_run *next = vm_run_next(r);
+        if (next && mergeable(r, next)) {
+            r->end = next->end;
+            run_remove(next);
+        } else {
+            r = next;
+        }
+    }
+}
+
+/* Puts the host protection of [start, end) back as the registry records it,
+ * after a host call failed part-way. */
+static void restore_host(uintptr_t start, uintptr_t end)
+{
+    FOR_RUNS_IN(r, start, end) {
+        uintptr_t lo = r->start > start ? r->start : start;
+        uintptr_t hi = r->end < end ? r->end : end;
+        int prot = r->state == VM_COMMITTED ? vm_host_prot(r->protect) : OS_PROT_NONE;
+        os_restore_protect((void *)lo, hi - lo, prot);
+    }
+}
+
+static DWORD host_error(int err)
+{
+    (void)err;
+    return ERROR_NOT_ENOUGH_MEMORY;
+}
+
+/* --------------------------------------------------------- state changes */
+DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
+                 DWORD commit_protect, uintptr_t *out)
+{
+    if (!wm_pool_reserve(&run_pool, 1) || !wm_pool_reserve(&alloc_pool, 1))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if (addr) {
+        struct vm_run *next = vm_run_after(addr);
+        if (vm_run_at(addr) || (next && next->start < addr + size))
+            return ERROR_INVALID_ADDRESS;                      /* V3.3 */
+    }
+    if (commit_protect && !vm_charge_take(size))
+        return ERROR_COMMITMENT_LIMIT;
+    int prot = commit_protect ? vm_host_prot(commit_protect) : OS_PROT_NONE;
+    DWORD err = vm_space_map(&addr, size, prot, flags);
+    if (err) {
+        if (commit_protect)
+            vm_charge_give(size);
+        return err;
+    }
+    struct vm_alloc *a = wm_pool_get(&alloc_pool);
+    *a = (struct vm_alloc){ .base = addr, .size = size, .protect = protect,
+                            .type = MEM_PRIVATE, .flags = flags,
+                            .committed = commit_protect ? size : 0 };
+    struct vm_run *r = wm_pool_get(&run_pool);
+    *r = (struct vm_run){ .start = addr, .end = addr + size, .alloc = a,
+                          .protect = commit_protect,
+                          .state = commit_protect ? VM_COMMITTED : VM_RESERVED };
+    run_insert(r);
+    vm_reserved_bytes += wm_align_up(size, VM_GRANULARITY);
+    *out = addr;
+    return 0;
+}
+
+DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
+{
+    struct vm_alloc *a = vm_run_at(start)->alloc;
+    size_t newly = vm_range_bytes(start, end, VM_RESERVED);
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if (newly && !vm_charge_take(newly))
+        return ERROR_COMMITMENT_LIMIT;
+    int err = os_protect((void *)start, end - start, vm_host_prot(protect));
+    if (err) {
+        vm_charge_give(newly);
+        restore_host(start, end);
+        return host_error(err);
+    }
+    split_at(start);
+    split_at(end);
+    FOR_RUNS_IN(r, start, end) {
+        r->state = VM_COMMITTED;
+        r->protect = protect;
+        r->flags &= (uint8_t)~VM_RUN_RESET;
+    }
+    a->committed += newly;
+    merge_around(start, end);
+    return 0;
+}
+
+DWORD vm_decommit(uintptr_t start, uintptr_t end)
+{
+    struct vm_alloc *a = vm_run_at(start)->alloc;
+    size_t committed = vm_range_bytes(start, end, VM_COMMITTED);
+    if (!committed)
+        return 0;                                              /* V10.4 */
+    size_t locked = range_locked_bytes(start, end);
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    int err = os_decommit((void *)start, end - start);
+    if (err)
+        return host_error(err);
+    split_at(start);
+    split_at(end);
+    FOR_RUNS_IN(r, start, end) {
+        r->state = VM_RESERVED;
+        r->protect = 0;
+        r->flags = 0;
+    }
+    a->committed -= committed;
+    a->locked -= locked;
+    vm_locked_bytes -= locked;
+    vm_charge_give(committed);
+    merge_around(start, end);
+    return 0;
+}
+
+DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
+{
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    *old = vm_run_at(start)->protect;                          /* V7.4 */
+    int err = os_protect((void *)start, end - start, vm_host_prot(protect));
+    if (err) {
+        restore_host(start, end);
+        return host_error(err);
+    }
+    split_at(start);
+    split_at(end);
+    FOR_RUNS_IN(r, start, end)
+        r->protect = protect;
+    merge_around(start, end);
+    return 0;
+}
+
+DWORD vm_release(struct vm_alloc *a)
+{
+    if (os_unmap((void *)a->base, a->size) != 0)
+        return ERROR_INVALID_ADDRESS;
+    vm_charge_give(a->committed);
+    vm_locked_bytes -= a->locked;
+    vm_reserved_bytes -= wm_align_up(a->size, VM_GRANULARITY);
+    struct vm_run *r = vm_run_at(a->base);
+    while (r && r->alloc == a) {
+        struct vm_run *next = vm_run_next(r);
+        run_remove(r);
+        r = next;
+    }
+    vm_space_released(a->base);
+    wm_pool_put(&alloc_pool, a);
+    return 0;
+}
+
+/* Sets or clears a run flag over [start, end) on committed runs. */
+static void mark_runs(uintptr_t start, uintptr_t end, uint8_t flag, bool on)
+{
+    split_at(start);
+    split_at(end);
+    FOR_RUNS_IN(r, start, end)
+        if (r->state == VM_COMMITTED)
+            r->flags = on ? (uint8_t)(r->flags | flag) : (uint8_t)(r->flags & ~flag);
+    merge_around(start, end);
+}
+
+DWORD vm_reset(uintptr_t start, uintptr_t end)
+{
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    FOR_RUNS_IN(r, start, end) {
+        if (r->state != VM_COMMITTED)
+            continue;
+        uintptr_t lo = r->start > start ? r->start : start;
+        uintptr_t hi = r->end < end ? r->end : end;
+        int err = os_reset((void *)lo, hi - lo);
+        if (err)
+            return host_error(err);
+    }
+    mark_runs(start, end, VM_RUN_RESET, true);
+    return 0;
+}
+
+/* MEM_RESET_UNDO (V6.5).  The host drops reset pages only by unmapping them
+ * from the page tables, so a reset page still resident kept its contents; a
+ * page no longer resident may have been dropped (or was never touched), and
+ * the call fails, as Windows does when it cannot vouch for the data.  Pages
+ * that survive are written once (an atomic no-op) so the host no longer
+ * treats them as free.  A reclaim between the check and the write is not
+ * detected: the host offers no way to tell. */
+DWORD vm_reset_undo(uintptr_t start, uintptr_t end)
+{
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    size_t page = vm_page_size();
+    FOR_RUNS_IN(r, start, end) {
+        if (r->state != VM_COMMITTED || !(r->flags & VM_RUN_RESET))
+            continue;
+        uintptr_t lo = r->start > start ? r->start : start;
+        uintptr_t hi = r->end < end ? r->end : end;
+        if (!os_all_resident((void *)lo, hi - lo))
+            return ERROR_INVALID_ADDRESS;
+    }
+    FOR_RUNS_IN(r, start, end) {
+        if (r->state != VM_COMMITTED || !(r->flags & VM_RUN_RESET))
+            continue;
+        uintptr_t lo = r->start > start ? r->start : start;
+        uintptr_t hi = r->end < end ? r->end : end;
+        int prot = vm_host_prot(r->protect);
+        bool writable = prot & OS_PROT_WRITE;
+        if (!writable && os_restore_protect((void *)lo, hi - lo, OS_PROT_READ | OS_PROT_WRITE))
+            return ERROR_NOT_ENOUGH_MEMORY;
+        for (uintptr_t p = lo; p < hi; p += page)
+            __atomic_fetch_or((volatile unsigned char *)p, 0, __ATOMIC_RELAXED);
+        if (!writable)
+            os_restore_protect((void *)lo, hi - lo, prot);
+    }
+    mark_runs(start, end, VM_RUN_RESET, false);
+    return 0;
+}
+
+DWORD vm_lock_pages(uintptr_t start, uintptr_t end)
+{
+    struct vm_alloc *a = vm_run_at(start)->alloc;
+    size_t newly = (end - start) - range_locked_bytes(start, end);
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if (vm_locked_bytes + newly > vm_lock_quota())
+        return ERROR_WORKING_SET_QUOTA;                        /* V11.4 */
+    if (os_lock((void *)start, end - start) != 0)
+        return ERROR_WORKING_SET_QUOTA;     /* the host's RLIMIT_MEMLOCK said no */
+    mark_runs(start, end, VM_RUN_LOCKED, true);
+    a->locked += newly;
+    vm_locked_bytes += newly;
+    return 0;
+}
+
+DWORD vm_unlock_pages(uintptr_t start, uintptr_t end)
+{
+    struct vm_alloc *a = vm_run_at(start)->alloc;
+    if (!wm_pool_reserve(&run_pool, 2))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    os_unlock((void *)start, end - start);
+    mark_runs(start, end, VM_RUN_LOCKED, false);
+    a->locked -= end - start;
+    vm_locked_bytes -= end - start;
+    return 0;
+}
+
+void vm_trim_working_set(void)
+{
+    for (struct rb_node *n = rb_first(&runs); n; n = rb_next(n)) {
+        struct vm_run *r = RUN(n);
+        if (r->state == VM_COMMITTED && !(r->flags & VM_RUN_LOCKED))
+            os_pageout((void *)r->start, r->end - r->start);
+    }
+}
+
+void vm_for_each_alloc(void (*fn)(const struct vm_alloc *, void *), void *ctx)
+{
+    for (struct rb_node *n = rb_first(&runs); n; n = rb_next(n)) {
+        struct vm_run *r = RUN(n);
+        if (r->start == r->alloc->base)
+            fn(r->alloc, ctx);
+    }
+}
+
+/* ------------------------------------------------------------ validation */
+static bool check_alloc_done(const struct vm_alloc *a, uintptr_t covered,
+                             size_t committed, size_t locked, const char **why)
+{
+    if (covered != a->base + a->size)
+        return *why = "runs do not cover their allocation", false;
+    if (committed != a->committed)
+        return *why = "allocation's committed bytes differ from its runs", false;
+    if (locked != a->locked)
+        return *why = "allocation's locked bytes differ from its runs", false;
+    return true;
+}
+
+bool vm_validate(const char **why)
+{
+    const char *reason = NULL;
+    if (!rb_validate(&runs, &reason))
+        return *why = reason, false;
+    size_t page = vm_page_size();
+    const struct vm_run *prev = NULL;
+    const struct vm_alloc *cur = NULL;
+    uintptr_t covered = 0;
+    size_t committed = 0, locked = 0, all_locked = 0, reserved = 0, charge = 0;
+    for (struct rb_node *n = rb_first(&runs); n; n = rb_next(n)) {
+        const struct vm_run *r = RUN(n);
+        if (r->start >= r->end || (r->start | r->end) & (page - 1))
+            return *why = "run is empty or not page-aligned", false;
+        if (prev && r->start < prev->end)
+            return *why = "runs overlap or are out of order", false;
+        if (r->state == VM_RESERVED && (r->protect || r->flags))
+            return *why = "reserved run has a protection or flags", false;
+        if (r->state != VM_RESERVED && r->state != VM_COMMITTED)
+            return *why = "run has an unknown state", false;
+        if (r->alloc != cur) {
+            if (cur && !check_alloc_done(cur, covered, committed, locked, why))
+                return false;
+            cur = r->alloc;
+            if (r->start != cur->base || cur->base & (VM_GRANULARITY - 1) || !cur->size)
+                return *why = "allocation does not start at an aligned base", false;
+            covered = cur->base;
+            committed = locked = 0;
+            reserved += wm_align_up(cur->size, VM_GRANULARITY);
+            charge += cur->committed;
+            all_locked += cur->locked;
+        } else if (prev && mergeable(prev, r)) {
+            return *why = "equal neighbouring runs were not merged", false;
+        }
+        if (r->start != covered)
+            return *why = "hole inside an allocation", false;
+        covered = r->end;
+        if (r->state == VM_COMMITTED)
+            committed += r->end - r->start;
+        if (r->flags & VM_RUN_LOCKED)
+            locked += r->end - r->start;
+        prev = r;
+    }
+    if (cur && !check_alloc_done(cur, covered, committed, locked, why))
+        return false;
+    if (all_locked != vm_locked_bytes)
+        return *why = "process locked bytes differ from the allocations'", false;
+    if (reserved != vm_reserved_bytes)
+        return *why = "process reserved bytes differ from the allocations'", false;
+    struct vm_counters c;
+    vm_counters(&c);
+    if (charge > c.commit_charge)
+        return *why = "commit charge is below what allocations hold", false;
+    *why = NULL;
+    return true;
+}

@@ -1,0 +1,126 @@
+/*
+ * vm_space.c — where new allocations go in the address space.
+ *
+ * Windows hands out reservations bottom-up (MEM_TOP_DOWN asks for the top).
+ * winmem keeps an arena for bottom-up reservations well away from where Linux
+ * puts its own mappings (the program, brk, the mmap area near the stack) and
+ * from the sanitizers' shadow ranges, and places each reservation with one
+ * host call at a known-free, 64 KiB-aligned address: the next-fit cursor,
+ * moved back down when a lower allocation is released so freed space is used
+ * again first.  Consecutive reservations are adjacent, so the host merges
+ * their PROT_NONE mappings and the mapping count stays low.
+ *
+ * MEM_TOP_DOWN, large pages, and any reservation the arena cannot take go to
+ * the host's own placement (top-down below the stack), aligned to 64 KiB by
+ * mapping a little more and trimming when the host's choice is not aligned.
+ */
+#include "vm.h"
+#include "../os/os.h"
+
+#include <errno.h>
+
+#define ARENA_LOW  ((uintptr_t)0x0000200000000000)   /* 32 TiB */
+#define ARENA_HIGH ((uintptr_t)0x0000500000000000)   /* 80 TiB, below PIE programs */
+#define ARENA_STEPS 64                               /* obstacles skipped before giving up */
+
+static uintptr_t cursor = ARENA_LOW;    /* under the registry lock */
+static uintptr_t frontier = ARENA_LOW;  /* end of the highest arena placement */
+
+static DWORD map_error(int err)
+{
+    return err == EEXIST ? ERROR_INVALID_ADDRESS : ERROR_NOT_ENOUGH_MEMORY;
+}
+
+/* The end (granule-aligned) of whatever allocation occupies part of
+ * [a, a + span), or 0 when the registry has none there. */
+static uintptr_t registry_obstacle(uintptr_t a, size_t span)
+{
+    struct vm_run *r = vm_run_at(a);
+    if (!r) {
+        r = vm_run_after(a);
+        if (!r || r->start >= a + span)
+            return 0;
+    }
+    return wm_align_up(r->alloc->base + r->alloc->size, VM_GRANULARITY);
+}
+
+static int place_in_arena(uintptr_t *out, size_t size, int prot)
+{
+    size_t span = wm_align_up(size, VM_GRANULARITY);
+    uintptr_t a = cursor;
+    for (int step = 0; step < ARENA_STEPS; step++) {
+        if (step == ARENA_STEPS / 4 && a < frontier)
+            a = frontier;       /* many small holes: stop searching them */
+        if (a + span > ARENA_HIGH || a + span < a)
+            return ENOMEM;
+        uintptr_t past = registry_obstacle(a, span);
+        if (past) {
+            a = past;
+            continue;
+        }
+        void *p = (void *)a;
+        int err = os_map(&p, size, prot, OS_MAP_EXACT);
+        if (err == 0) {
+            *out = a;
+            cursor = a + span;
+            if (cursor > frontier)
+                frontier = cursor;
+            return 0;
+        }
+        if (err != EEXIST)
+            return err;
+        struct os_mapping m;    /* a mapping winmem did not make is in the way */
+        if (!os_mapping_after(a, &m))
+            return err;
+        a = wm_align_up(m.end, VM_GRANULARITY);
+    }
+    return ENOMEM;
+}
+
+static int place_by_host(uintptr_t *out, size_t size, int prot, unsigned os_flags)
+{
+    void *p = NULL;
+    int err = os_map(&p, size, prot, os_flags);
+    if (err)
+        return err;
+    if (((uintptr_t)p & (VM_GRANULARITY - 1)) == 0) {
+        *out = (uintptr_t)p;
+        return 0;
+    }
+    os_unmap(p, size);
+    size_t over = size + VM_GRANULARITY - vm_page_size();
+    p = NULL;
+    if ((err = os_map(&p, over, prot, os_flags)) != 0)
+        return err;
+    uintptr_t lo = (uintptr_t)p, a = wm_align_up(lo, VM_GRANULARITY);
+    if (a > lo)
+        os_unmap(p, a - lo);
+    if (lo + over > a + size)
+        os_unmap((void *)(a + size), lo + over - (a + size));
+    *out = a;
+    return 0;
+}
+
+DWORD vm_space_map(uintptr_t *addr, size_t size, int prot, unsigned flags)
+{
+    unsigned os_flags = (flags & VM_ALLOC_LARGE_PAGES) ? OS_MAP_HUGE : 0;
+    int err;
+    if (*addr) {
+        void *p = (void *)*addr;
+        err = os_map(&p, size, prot, OS_MAP_EXACT | os_flags);
+        return err ? map_error(err) : 0;
+    }
+    if (!(flags & (VM_ALLOC_TOP_DOWN | VM_ALLOC_LARGE_PAGES))) {
+        err = place_in_arena(addr, size, prot);
+        if (err == 0)
+            return 0;
+    }
+    err = place_by_host(addr, size, prot, os_flags);
+    return err ? ERROR_NOT_ENOUGH_MEMORY : 0;
+}
+
+void vm_space_released(uintptr_t base)
+{
+    if (base >= ARENA_LOW && base < cursor)
+        cursor = base;
+}

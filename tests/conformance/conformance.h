@@ -1,0 +1,84 @@
+/*
+ * conformance.h — the harness of winmem's conformance tests.
+ *
+ * A conformance test is a portable Win32 C program: it includes <windows.h>
+ * and nothing of winmem's internals, so the same file builds against winmem
+ * (include/compat/windows.h) and with mingw-w64 for Wine or Windows.  Every
+ * check compares against a value confirmed on a Win32 implementation first
+ * (../shared/tools/win32-oracle); where Wine and Windows' documentation
+ * disagree, the check follows Windows and is wrapped in WINDOWS_ONLY so Wine
+ * skips it (the reference marks these [W≠D]).
+ *
+ * The program prints one line per failure and ends with the plain summary
+ * "N passed, N failed" that CI reads; the exit status is 1 if any check failed.
+ */
+#ifndef WINMEM_CONFORMANCE_H
+#define WINMEM_CONFORMANCE_H
+
+#include <windows.h>
+#include <stdio.h>
+#include <string.h>
+
+static int cf_passed, cf_failed, cf_skipped;
+
+/* True when running under Wine, whose answers differ from Windows in the
+ * places the reference marks [W≠D].  winmem itself never is Wine. */
+static int cf_on_wine(void)
+{
+#ifdef _WIN32
+    static int known = -1;
+    if (known < 0) {
+        /* On Windows the failed GetProcAddress sets ERROR_PROC_NOT_FOUND;
+         * keep the last error a WINDOWS_ONLY { CHECK_ERR(...) } is about to read. */
+        DWORD saved = GetLastError();
+        HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+        known = ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
+        SetLastError(saved);
+    }
+    return known;
+#else
+    return 0;
+#endif
+}
+
+static void cf_report(int ok, const char *file, int line, const char *what,
+                      unsigned long long got, unsigned long long want, int has_values)
+{
+    if (ok) { cf_passed++; return; }
+    cf_failed++;
+    if (has_values)
+        printf("FAIL %s:%d: %s: got 0x%llx (%llu), want 0x%llx (%llu)\n",
+               file, line, what, got, got, want, want);
+    else
+        printf("FAIL %s:%d: %s\n", file, line, what);
+}
+
+/* CHECK(cond): cond must hold. */
+#define CHECK(cond) cf_report(!!(cond), __FILE__, __LINE__, #cond, 0, 0, 0)
+
+/* CHECK_EQ(got, want): both compared as unsigned 64-bit integers (pointers
+ * too, through the uintptr cast), and printed in hex and decimal on failure. */
+#define CHECK_EQ(got, want) do {                                              \
+        unsigned long long cf_g_ = (unsigned long long)(ULONG_PTR)(got);       \
+        unsigned long long cf_w_ = (unsigned long long)(ULONG_PTR)(want);      \
+        cf_report(cf_g_ == cf_w_, __FILE__, __LINE__, #got " == " #want,      \
+                  cf_g_, cf_w_, 1);                                           \
+    } while (0)
+
+/* CHECK_ERR(code): the thread's last error is code. */
+#define CHECK_ERR(code) CHECK_EQ(GetLastError(), (code))
+
+/* WINDOWS_ONLY { ... }: checks that pin Windows' documented behaviour where
+ * Wine differs; skipped (and counted as skipped) under Wine. */
+#define WINDOWS_ONLY if (cf_on_wine() ? (cf_skipped++, 0) : 1)
+
+static int cf_finish(void)
+{
+    if (cf_skipped)
+        printf("%d passed, %d failed, %d skipped\n", cf_passed, cf_failed, cf_skipped);
+    else
+        printf("%d passed, %d failed\n", cf_passed, cf_failed);
+    return cf_failed != 0;
+}
+
+#endif
