@@ -100,6 +100,10 @@ struct os_mapping {
 /* The first host mapping that ends above addr; false when there is none or
  * /proc cannot be read. */
 bool os_mapping_after(uintptr_t addr, struct os_mapping *out);
+/* Calls fn for every host mapping in address order (path, file_base and
+ * image are not filled); fn returns false to stop.  False when /proc cannot
+ * be read. */
+bool os_mappings_walk(bool (*fn)(const struct os_mapping *, void *), void *ctx);
 
 #endif
 

@@ -164,3 +164,27 @@ bool os_mapping_after(uintptr_t addr, struct os_mapping *out)
         describe_file(m.dev_inode, out);
     return true;
 }
+
+bool os_mappings_walk(bool (*fn)(const struct os_mapping *, void *), void *ctx)
+{
+    struct line_reader r;
+    if (!open_maps(&r))
+        return false;
+    char *line;
+    struct maps_line m;
+    struct os_mapping out = { 0 };
+    while ((line = next_line(&r)) != NULL) {
+        if (!parse_line(line, &m))
+            continue;
+        out.start = m.start;
+        out.end = m.end;
+        out.file_base = m.start;
+        out.prot = m.prot;
+        out.shared = m.shared;
+        out.file = m.dev_inode != 0;
+        if (!fn(&out, ctx))
+            break;
+    }
+    close(r.fd);
+    return true;
+}

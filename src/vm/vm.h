@@ -112,6 +112,11 @@ void vm_query(uintptr_t addr, MEMORY_BASIC_INFORMATION *mbi);
 /* Checks R1-R6; false with *why set at the first violation. */
 bool vm_validate(const char **why);
 
+/* Checks R7: every run's pages are mapped at the host with the protection
+ * the run implies.  Reads /proc/self/maps under the lock: for tests and
+ * tools, not for hot paths. */
+bool vm_validate_host(const char **why);
+
 /* Walks allocations in address order (for tools and tests), under the lock. */
 void vm_for_each_alloc(void (*fn)(const struct vm_alloc *, void *), void *ctx);
 
