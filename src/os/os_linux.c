@@ -86,10 +86,15 @@ static int host_reset(void *addr, size_t size)
 {
     if (!reset_discards && madvise(addr, size, MADV_FREE) == 0)
         return 0;
-    if (!reset_discards && errno != EINVAL)
+    int err = errno;
+    if (!reset_discards && err != EINVAL)
+        return err;
+    /* EINVAL: either the kernel predates MADV_FREE (4.5), or the range is one
+     * it will not free (locked).  Only the first learns from DONTNEED working. */
+    if (madvise(addr, size, MADV_DONTNEED) != 0)
         return errno;
     reset_discards = true;
-    return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
+    return 0;
 }
 
 static int host_lock(void *addr, size_t size)

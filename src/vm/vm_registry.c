@@ -355,8 +355,8 @@ DWORD vm_reset(uintptr_t start, uintptr_t end)
     if (!wm_pool_reserve(&run_pool, 2))
         return ERROR_NOT_ENOUGH_MEMORY;
     FOR_RUNS_IN(r, start, end) {
-        if (r->state != VM_COMMITTED)
-            continue;
+        if (r->state != VM_COMMITTED || (r->flags & VM_RUN_LOCKED))
+            continue;       /* locked pages stay in memory: nothing to drop */
         uintptr_t lo = r->start > start ? r->start : start;
         uintptr_t hi = r->end < end ? r->end : end;
         int err = os_reset((void *)lo, hi - lo);
