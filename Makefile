@@ -21,12 +21,14 @@ CMAKE_ARGS ?= -DCMAKE_C_COMPILER=clang -DWINMEM_SANITIZE=$(SANITIZE) -DWINMEM_DE
 endif
 comma := ,
 MAKEFLAGS += --no-print-directory
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: all deps demo check bench conformance-wine install clean
 
 all: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) | { grep -v -e "^\[ *[0-9]*%\] Built target" -e "^Consolidate compiler" || true; }
 
 deps:
 	@scripts/deps.sh build $(if $(SANITIZE),sanitize)

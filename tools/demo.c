@@ -1,0 +1,164 @@
+/*
+ * demo.c — `winmem demo`: a narrated tour of the virtual-memory layer, doing
+ * what a reader of a Win32 memory chapter would try, and showing the
+ * process's regions after each step as Windows tools show them.
+ * Later layers (heaps, Global memory, file mappings) add their own stops.
+ */
+#include "tool.h"
+
+#include <string.h>
+
+#define KiB ((SIZE_T)1024)
+#define MiB (1024 * KiB)
+
+static const char *IND = "    ";
+static int step_no;
+
+static void step(const char *title, const char *text)
+{
+    printf("\n%d. %s\n", ++step_no, title);
+    if (text && *text)
+        printf("%s%s\n", IND, text);
+}
+
+static void show(char *base, SIZE_T size)
+{
+    print_regions(base, base + size, IND);
+    print_strip(base, base + size, 64, IND);
+    print_counters(IND);
+}
+
+static void result_ptr(const char *call, void *p)
+{
+    if (p)
+        printf("%s%s = %p\n", IND, call, p);
+    else
+        printf("%s%s = NULL, GetLastError() = %u\n", IND, call, (unsigned)GetLastError());
+}
+
+static void result_bool(const char *call, BOOL ok)
+{
+    if (ok)
+        printf("%s%s = TRUE\n", IND, call);
+    else
+        printf("%s%s = FALSE, GetLastError() = %u\n", IND, call, (unsigned)GetLastError());
+}
+
+static void tour_system(void)
+{
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    step("The machine, as GetSystemInfo tells it", "");
+    printf("%spage size %u bytes, allocation granularity %u KiB, %u processors\n", IND,
+           (unsigned)si.dwPageSize, (unsigned)(si.dwAllocationGranularity / 1024),
+           (unsigned)si.dwNumberOfProcessors);
+    printf("%sapplications may use %p .. %p\n", IND, si.lpMinimumApplicationAddress,
+           si.lpMaximumApplicationAddress);
+}
+
+static void tour_reserve_commit(void)
+{
+    step("Reserve 5 MiB of address space",
+         "Reserving takes addresses only: no memory is committed, the commit charge does not move.");
+    char *base = VirtualAlloc(NULL, 5 * MiB, MEM_RESERVE, PAGE_READWRITE);
+    result_ptr("VirtualAlloc(NULL, 5 MiB, MEM_RESERVE, PAGE_READWRITE)", base);
+    if (!base)
+        return;
+    show(base, 5 * MiB);
+
+    step("Commit 12 KiB in the middle, from an unaligned address",
+         "Commit rounds to whole pages: 1 MiB + 0x234 becomes 1 MiB, and 12 KiB from there\n"
+         "    touches three pages. Committed pages read as zero; the charge grows by 12 KiB.");
+    char *c = VirtualAlloc(base + MiB + 0x234, 12 * KiB - 0x234, MEM_COMMIT, PAGE_READWRITE);
+    result_ptr("VirtualAlloc(base + 1 MiB + 0x234, 12 KiB - 0x234, MEM_COMMIT, PAGE_READWRITE)", c);
+    if (c) {
+        printf("%sfirst byte reads %d; writing \"hello\" there\n", IND, c[0]);
+        strcpy(c, "hello");
+    }
+    show(base, 5 * MiB);
+
+    step("Commit 1 MiB at the end, executable and read-only", "");
+    char *e = VirtualAlloc(base + 4 * MiB, MiB, MEM_COMMIT, PAGE_EXECUTE_READ);
+    result_ptr("VirtualAlloc(base + 4 MiB, 1 MiB, MEM_COMMIT, PAGE_EXECUTE_READ)", e);
+    show(base, 5 * MiB);
+
+    step("Make the middle page read-only",
+         "VirtualProtect hands back the protection the first page had. Equal neighbours\n"
+         "    are one region; a different protection splits it in three.");
+    DWORD old = 0;
+    BOOL ok = VirtualProtect(c + 4 * KiB, 4 * KiB, PAGE_READONLY, &old);
+    char pr[64];
+    result_bool("VirtualProtect(page 2, 4 KiB, PAGE_READONLY, &old)", ok);
+    printf("%sold protection: %s\n", IND, show_protect(old, pr));
+    show(base, 5 * MiB);
+
+    step("Ask for what Windows refuses",
+         "A commit running past the reservation, a partial release, a release from\n"
+         "    the middle: each fails with Windows' error, and nothing changes.");
+    result_ptr("VirtualAlloc(base + 5 MiB - 4 KiB, 8 KiB, MEM_COMMIT, PAGE_READWRITE)",
+               VirtualAlloc(base + 5 * MiB - 4 * KiB, 8 * KiB, MEM_COMMIT, PAGE_READWRITE));
+    result_bool("VirtualFree(base, 4 KiB, MEM_RELEASE)", VirtualFree(base, 4 * KiB, MEM_RELEASE));
+    result_bool("VirtualFree(base + 1 MiB, 0, MEM_RELEASE)", VirtualFree(base + MiB, 0, MEM_RELEASE));
+    printf("%s(87 = ERROR_INVALID_PARAMETER, 487 = ERROR_INVALID_ADDRESS)\n", IND);
+
+    step("Decommit the middle pages",
+         "They go back to reserved; the charge gives back 12 KiB. Committed again,\n"
+         "    they read as zero: \"hello\" is gone.");
+    result_bool("VirtualFree(base + 1 MiB, 12 KiB, MEM_DECOMMIT)", VirtualFree(c, 12 * KiB, MEM_DECOMMIT));
+    show(base, 5 * MiB);
+    c = VirtualAlloc(c, 12 * KiB, MEM_COMMIT, PAGE_READWRITE);
+    if (c)
+        printf("%scommitted again: first byte reads %d\n", IND, c[0]);
+
+    step("Release the reservation",
+         "MEM_RELEASE wants the base and a size of 0, and frees everything at once.");
+    result_bool("VirtualFree(base, 0, MEM_RELEASE)", VirtualFree(base, 0, MEM_RELEASE));
+    show(base, 5 * MiB);
+    result_bool("VirtualFree(base, 0, MEM_RELEASE) again", VirtualFree(base, 0, MEM_RELEASE));
+}
+
+/* The whole address space summed by type, as VMMap's summary shows it. */
+static void tour_whole_process(void)
+{
+    step("The whole process, as VirtualQuery sees it",
+         "winmem answers for memory it did not create too, from the host's own map:\n"
+         "    the program and its libraries are MEM_IMAGE, the C heap and stacks MEM_PRIVATE.");
+    SIZE_T total[3][2] = { { 0 } };     /* image, mapped, private  x  committed, reserved */
+    const char *p = NULL;
+    MEMORY_BASIC_INFORMATION m;
+    int regions = 0;
+    while (VirtualQuery(p, &m, sizeof m) == sizeof m) {
+        int t = m.Type == MEM_IMAGE ? 0 : m.Type == MEM_MAPPED ? 1 : 2;
+        if (m.State != MEM_FREE) {
+            total[t][m.State == MEM_COMMIT ? 0 : 1] += m.RegionSize;
+            regions++;
+        }
+        p = (const char *)m.BaseAddress + m.RegionSize;
+    }
+    const char *names[3] = { "MEM_IMAGE", "MEM_MAPPED", "MEM_PRIVATE" };
+    char a[32], b[32];
+    printf("%s%-12s %12s %12s\n", IND, "Type", "Committed", "Reserved");
+    for (int t = 0; t < 3; t++)
+        printf("%s%-12s %12s %12s\n", IND, names[t], show_size(total[t][0], a), show_size(total[t][1], b));
+    printf("%s%d regions in use\n", IND, regions);
+}
+
+int demo_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("winmem demo: the Win32 virtual-memory API on %s, step by step.\n",
+#if defined(__aarch64__)
+           "Linux/AArch64"
+#else
+           "Linux/x86-64"
+#endif
+    );
+    printf("Each step shows the regions as VirtualQuery reports them and a strip of\n"
+           "the range: ' ' free  '.' reserved  '#' read-write  'r' read-only  'x' executable\n");
+    tour_system();
+    tour_reserve_commit();
+    tour_whole_process();
+    printf("\nNext stops arrive with the heap, Global memory and file-mapping layers.\n");
+    return 0;
+}
