@@ -21,7 +21,18 @@ size_t vm_locked_bytes, vm_reserved_bytes;
 #define RUN(n) wm_container_of((n), struct vm_run, node)
 
 void vm_lock(void) { pthread_mutex_lock(&registry_mutex); }
-void vm_unlock(void) { pthread_mutex_unlock(&registry_mutex); }
+
+/* At the expensive assertion level every registry change is followed by a
+ * full validation before another thread can see the registry. */
+void vm_unlock(void)
+{
+#if WINMEM_DEBUG >= 2
+    const char *why = NULL;
+    if (!vm_validate(&why))
+        wm_assert_fail(why, __FILE__, __LINE__);
+#endif
+    pthread_mutex_unlock(&registry_mutex);
+}
 
 /* fork() from a thread while another holds the registry would leave the
  * child with a lock nobody releases; hold it across the fork instead. */
@@ -252,6 +263,7 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
 
 DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
 {
+    WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
     size_t newly = vm_range_bytes(start, end, VM_RESERVED);
     if (!wm_pool_reserve(&run_pool, 2))
@@ -278,6 +290,7 @@ DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
 
 DWORD vm_decommit(uintptr_t start, uintptr_t end)
 {
+    WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
     size_t committed = vm_range_bytes(start, end, VM_COMMITTED);
     if (!committed)
@@ -305,6 +318,8 @@ DWORD vm_decommit(uintptr_t start, uintptr_t end)
 
 DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
 {
+    WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
+    WM_ASSERT(vm_range_all(start, end, VM_COMMITTED, 0));
     if (!wm_pool_reserve(&run_pool, 2))
         return ERROR_NOT_ENOUGH_MEMORY;
     *old = vm_run_at(start)->protect;                          /* V7.4 */
@@ -352,6 +367,7 @@ static void mark_runs(uintptr_t start, uintptr_t end, uint8_t flag, bool on)
 
 DWORD vm_reset(uintptr_t start, uintptr_t end)
 {
+    WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     if (!wm_pool_reserve(&run_pool, 2))
         return ERROR_NOT_ENOUGH_MEMORY;
     FOR_RUNS_IN(r, start, end) {
@@ -407,6 +423,7 @@ DWORD vm_reset_undo(uintptr_t start, uintptr_t end)
 
 DWORD vm_lock_pages(uintptr_t start, uintptr_t end)
 {
+    WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
     size_t newly = (end - start) - range_locked_bytes(start, end);
     if (!wm_pool_reserve(&run_pool, 2))
@@ -423,6 +440,7 @@ DWORD vm_lock_pages(uintptr_t start, uintptr_t end)
 
 DWORD vm_unlock_pages(uintptr_t start, uintptr_t end)
 {
+    WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
     if (!wm_pool_reserve(&run_pool, 2))
         return ERROR_NOT_ENOUGH_MEMORY;

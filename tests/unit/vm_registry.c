@@ -13,6 +13,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const size_t PG = 0x1000;
 
@@ -221,6 +223,32 @@ static void test_reset_undo(void)
     VirtualFree(p, 0, MEM_RELEASE);
 }
 
+/* fork() leaves the child with the parent's registry, intact and usable. */
+static void test_fork(void)
+{
+    char *p = VirtualAlloc(NULL, 16 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    p[0] = 42;
+    pid_t child = fork();
+    if (child == 0) {
+        const char *why;
+        vm_lock();
+        bool ok = vm_validate(&why);
+        vm_unlock();
+        MEMORY_BASIC_INFORMATION m = query(p);
+        char *q = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+        ok = ok && m.State == MEM_COMMIT && m.RegionSize == 16 * PG && p[0] == 42 && q &&
+             VirtualFree(q, 0, MEM_RELEASE) && VirtualFree(p, 0, MEM_RELEASE) &&
+             vm_validate_host(&why);
+        _exit(ok ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ(query(p).State, MEM_COMMIT);        /* the parent's is untouched */
+    CHECK(VirtualFree(p, 0, MEM_RELEASE));
+    CHECK_VALID();
+}
+
 int main(void)
 {
     CHECK_VALID();
@@ -229,5 +257,6 @@ int main(void)
     test_foreign();
     test_charge_and_locks();
     test_reset_undo();
+    test_fork();
     return unit_finish();
 }
