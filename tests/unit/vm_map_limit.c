@@ -26,8 +26,23 @@ static long max_map_count(void)
     return v;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 int main(void)
 {
+#ifdef UNDER_ASAN
+    /* The limit is the process's, and ASan's runtime needs mappings of its own
+     * to report anything: exhausting them kills the runtime, not winmem. */
+    printf("built with AddressSanitizer, which cannot run out of mappings: skipped\n");
+    printf("0 passed, 0 failed, 1 skipped\n");
+    return 0;
+#endif
     long limit = max_map_count();
     if (limit <= 0 || limit > 200000) {
         printf("vm.max_map_count is %ld: too high to reach quickly, nothing to test\n", limit);
