@@ -22,6 +22,9 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/winmemConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/winmemConfig.cmake ${CMAKE_BINARY_DIR}/winmemConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/winmem)
 
+# Relocatable: the prefix is found from where the .pc file lies, so
+# `make install PREFIX=...` and `cmake --install --prefix` both work.
+file(RELATIVE_PATH WINMEM_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 file(WRITE ${CMAKE_BINARY_DIR}/winmem.pc
-"prefix=${CMAKE_INSTALL_PREFIX}\nlibdir=\${prefix}/${CMAKE_INSTALL_LIBDIR}\nincludedir=\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}/winmem\n\nName: winmem\nDescription: The Win32 memory manager for POSIX systems\nVersion: ${PROJECT_VERSION}\nLibs: -L\${libdir} -lwinmem\nLibs.private: -lpthread\nCflags: -I\${includedir}\n")
+"prefix=\${pcfiledir}/${WINMEM_PC_UP}\nlibdir=\${prefix}/${CMAKE_INSTALL_LIBDIR}\nincludedir=\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}/winmem\n\nName: winmem\nDescription: The Win32 memory manager for POSIX systems\nVersion: ${PROJECT_VERSION}\nLibs: -L\${libdir} -lwinmem\nLibs.private: -lpthread\nCflags: -I\${includedir}\n")
 install(FILES ${CMAKE_BINARY_DIR}/winmem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

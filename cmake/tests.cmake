@@ -42,3 +42,8 @@ endforeach()
 if(WINMEM_BENCH_TARGETS)
   add_custom_target(benches DEPENDS ${WINMEM_BENCH_TARGETS})
 endif()
+
+# What users and scripts rely on: exported names, the README's compile line,
+# and the installed pkg-config file and CMake package.
+add_test(NAME package/install COMMAND ${CMAKE_SOURCE_DIR}/tests/package/package.sh
+         ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
