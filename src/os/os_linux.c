@@ -128,7 +128,7 @@ static bool inject_repeat;
 void os_fail_at(unsigned long n, bool repeat)
 {
     __atomic_store_n(&inject_calls, 0, __ATOMIC_SEQ_CST);
-    inject_repeat = repeat;
+    __atomic_store_n(&inject_repeat, repeat, __ATOMIC_SEQ_CST);
     __atomic_store_n(&inject_at, n, __ATOMIC_SEQ_CST);
 }
 
@@ -143,7 +143,7 @@ static bool injected(void)
 {
     unsigned long n = __atomic_add_fetch(&inject_calls, 1, __ATOMIC_RELAXED);
     unsigned long at = __atomic_load_n(&inject_at, __ATOMIC_RELAXED);
-    return at && (n == at || (inject_repeat && n > at));
+    return at && (n == at || (__atomic_load_n(&inject_repeat, __ATOMIC_RELAXED) && n > at));
 }
 
 int os_map(void **addr, size_t size, int prot, unsigned flags)

@@ -16,7 +16,8 @@
  *   R1. The tree obeys the red-black rules and counts its nodes.
  *   R2. Runs are page-aligned, non-empty, ordered and do not overlap.
  *   R3. The runs of an allocation are contiguous and cover exactly
- *       [base, base + size); allocations do not overlap.
+ *       [base, base + size); allocations do not overlap; each holds
+ *       host_size = size rounded up to 64 KiB at the host.
  *   R4. Neighbouring runs of one allocation differ in state, protection or
  *       flags (equal neighbours are merged, so commit/protect churn never
  *       grows the tree, nor the host's mapping count, without bound).
@@ -59,7 +60,7 @@ enum vm_state { VM_RESERVED = 1, VM_COMMITTED = 2 };
 struct vm_alloc {
     uintptr_t base;
     size_t size;
-    size_t host_size;
+    size_t host_size;       /* size rounded up to the granularity: held at the host */
     DWORD protect;          /* AllocationProtect, as given at reserve time */
     DWORD type;             /* MEM_PRIVATE or MEM_MAPPED */
     unsigned flags;         /* VM_ALLOC_* */
@@ -127,8 +128,8 @@ bool vm_protect_valid(DWORD protect, bool private_memory);
 int vm_host_prot(DWORD protect);
 
 /* ------------------------------------------------------- address space */
-/* Finds room for host_size bytes (granule multiple) and maps it at the host
- * with prot; *addr in: the exact address wanted, or 0 for anywhere. */
+/* Finds room for host_size bytes (a granule multiple) and maps them at the
+ * host with prot; *addr in: the exact address wanted, or 0 for anywhere. */
 DWORD vm_space_map(uintptr_t *addr, size_t host_size, int prot, unsigned flags);
 void vm_space_released(uintptr_t base);
 

@@ -93,7 +93,7 @@ void vm_query(uintptr_t addr, MEMORY_BASIC_INFORMATION *mbi)
     uintptr_t lo = 0;
     struct vm_run *prev = next ? vm_run_prev(next) : vm_run_last();
     if (prev && prev->end <= page)
-        lo = prev->end;
+        lo = prev->alloc->base + prev->alloc->host_size;   /* its tail is free */
     vm_unlock();
     query_foreign(page, lo, hi, mbi);
 }

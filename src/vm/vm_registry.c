@@ -243,15 +243,24 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
     }
     if (commit_protect && !vm_charge_take(size))
         return ERROR_COMMITMENT_LIMIT;
+    /* The whole granule is held at the host, so nothing else can be mapped
+     * in the unused tail (V3.4); the tail stays inaccessible and reads free. */
+    size_t host_size = wm_align_up(size, VM_GRANULARITY);
     int prot = commit_protect ? vm_host_prot(commit_protect) : OS_PROT_NONE;
-    DWORD err = vm_space_map(&addr, size, prot, flags);
+    DWORD err = vm_space_map(&addr, host_size, host_size > size ? OS_PROT_NONE : prot, flags);
+    if (!err && host_size > size && prot != OS_PROT_NONE &&
+        os_protect((void *)addr, size, prot) != 0) {
+        os_unmap((void *)addr, host_size);
+        err = ERROR_NOT_ENOUGH_MEMORY;
+    }
     if (err) {
         if (commit_protect)
             vm_charge_give(size);
         return err;
     }
     struct vm_alloc *a = wm_pool_get(&alloc_pool);
-    *a = (struct vm_alloc){ .base = addr, .size = size, .protect = protect,
+    *a = (struct vm_alloc){ .base = addr, .size = size, .host_size = host_size,
+                            .protect = protect,
                             .type = MEM_PRIVATE, .flags = flags,
                             .committed = commit_protect ? size : 0 };
     struct vm_run *r = wm_pool_get(&run_pool);
@@ -259,7 +268,7 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
                           .protect = commit_protect,
                           .state = commit_protect ? VM_COMMITTED : VM_RESERVED };
     run_insert(r);
-    vm_reserved_bytes += wm_align_up(size, VM_GRANULARITY);
+    vm_reserved_bytes += host_size;
     *out = addr;
     return 0;
 }
@@ -341,11 +350,11 @@ DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
 
 DWORD vm_release(struct vm_alloc *a)
 {
-    if (os_unmap((void *)a->base, a->size) != 0)
+    if (os_unmap((void *)a->base, a->host_size) != 0)
         return ERROR_INVALID_ADDRESS;
     vm_charge_give(a->committed);
     vm_locked_bytes -= a->locked;
-    vm_reserved_bytes -= wm_align_up(a->size, VM_GRANULARITY);
+    vm_reserved_bytes -= a->host_size;
     struct vm_run *r = vm_run_at(a->base);
     while (r && r->alloc == a) {
         struct vm_run *next = vm_run_next(r);
@@ -511,9 +520,11 @@ bool vm_validate(const char **why)
             cur = r->alloc;
             if (r->start != cur->base || cur->base & (VM_GRANULARITY - 1) || !cur->size)
                 return *why = "allocation does not start at an aligned base", false;
+            if (cur->host_size != wm_align_up(cur->size, VM_GRANULARITY))
+                return *why = "allocation does not hold its whole last granule", false;
             covered = cur->base;
             committed = locked = 0;
-            reserved += wm_align_up(cur->size, VM_GRANULARITY);
+            reserved += cur->host_size;
             charge += cur->committed;
             all_locked += cur->locked;
         } else if (prev && mergeable(prev, r)) {

@@ -41,12 +41,28 @@ static uintptr_t registry_obstacle(uintptr_t a, size_t span)
         if (!r || r->start >= a + span)
             return 0;
     }
-    return wm_align_up(r->alloc->base + r->alloc->size, VM_GRANULARITY);
+    return r->alloc->base + r->alloc->host_size;
 }
+
+/* ThreadSanitizer (clang 14) does not know MAP_FIXED_NOREPLACE: it drops a
+ * hint outside its own application ranges and maps at 0.  Under it, every
+ * reservation takes the host's placement. */
+#if defined(__SANITIZE_THREAD__)
+#define ARENA_USABLE 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ARENA_USABLE 0
+#endif
+#endif
+#ifndef ARENA_USABLE
+#define ARENA_USABLE 1
+#endif
 
 static int place_in_arena(uintptr_t *out, size_t size, int prot)
 {
-    size_t span = wm_align_up(size, VM_GRANULARITY);
+    if (!ARENA_USABLE)
+        return ENOMEM;
+    size_t span = size;                  /* a whole number of granules */
     uintptr_t a = cursor;
     for (int step = 0; step < ARENA_STEPS; step++) {
         if (step == ARENA_STEPS / 4 && a < frontier)

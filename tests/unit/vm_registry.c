@@ -107,6 +107,22 @@ static void test_tail_and_placement(void)
     CHECK(VirtualAlloc(a + 0x18000, PG, MEM_RESERVE, PAGE_READWRITE) == NULL);
     CHECK_EQ(GetLastError(), ERROR_INVALID_ADDRESS);
 
+    /* The tail is held at the host, so nothing else can be mapped into it,
+     * wherever the allocation was placed and whether or not it was committed
+     * (the host's own placement top-down would otherwise fill it). */
+    for (int i = 0; i < 4; i++) {
+        DWORD type = MEM_RESERVE | (i & 1 ? MEM_COMMIT : 0) | (i & 2 ? MEM_TOP_DOWN : 0);
+        char *t = VirtualAlloc(NULL, PG, type, PAGE_READWRITE);
+        CHECK(t != NULL);
+        m = query(t + PG);
+        CHECK_EQ(m.State, MEM_FREE);
+        CHECK_EQ(m.RegionSize >= 0x10000 - PG, 1);
+        CHECK_EQ(host_mappings(t, 0x10000), i & 1 ? 2 : 1);   /* ours: page (+ tail) */
+        CHECK_VALID();
+        CHECK(VirtualFree(t, 0, MEM_RELEASE));
+        CHECK_EQ(host_mappings(t, 0x10000), 0);
+    }
+
     /* Freed space is used again first; MEM_TOP_DOWN stays above it all. */
     char *b = VirtualAlloc(NULL, 0x10000, MEM_RESERVE, PAGE_READWRITE);
     char *c = VirtualAlloc(NULL, 0x10000, MEM_RESERVE, PAGE_READWRITE);
