@@ -23,8 +23,23 @@
 #define ARENA_HIGH ((uintptr_t)0x0000500000000000)   /* 80 TiB, below PIE programs */
 #define ARENA_STEPS 64                               /* obstacles skipped before giving up */
 
-static uintptr_t cursor = ARENA_LOW;    /* under the registry lock */
-static uintptr_t frontier = ARENA_LOW;  /* end of the highest arena placement */
+/* The arena's first granule holds a permanent inaccessible sentinel.  Without
+ * it, releasing the only reservation in the arena empties its page-table
+ * region, and the host frees those tables with a TLB flush on every
+ * decommit and release: measured at twice the raw cost of a whole cycle
+ * (docs/PERFORMANCE.md).  VirtualQuery reports it as reserved host memory. */
+#define ARENA_FIRST (ARENA_LOW + VM_GRANULARITY)
+
+static uintptr_t cursor = ARENA_FIRST;    /* under the registry lock */
+static uintptr_t frontier = ARENA_FIRST;  /* end of the highest arena placement */
+static bool sentinel_tried;
+
+static void place_sentinel(void)
+{
+    sentinel_tried = true;
+    void *p = (void *)ARENA_LOW;
+    os_map(&p, VM_GRANULARITY, OS_PROT_NONE, OS_MAP_EXACT);   /* best effort */
+}
 
 static DWORD map_error(int err)
 {
@@ -62,6 +77,8 @@ static int place_in_arena(uintptr_t *out, size_t size, int prot)
 {
     if (!ARENA_USABLE)
         return ENOMEM;
+    if (!sentinel_tried)
+        place_sentinel();
     size_t span = size;                  /* a whole number of granules */
     uintptr_t a = cursor;
     for (int step = 0; step < ARENA_STEPS; step++) {
@@ -137,6 +154,6 @@ DWORD vm_space_map(uintptr_t *addr, size_t size, int prot, unsigned flags)
 
 void vm_space_released(uintptr_t base)
 {
-    if (base >= ARENA_LOW && base < cursor)
+    if (base >= ARENA_FIRST && base < cursor)
         cursor = base;
 }

@@ -26,20 +26,20 @@ static long max_map_count(void)
     return v;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
 #endif
 #endif
 
 int main(void)
 {
-#ifdef UNDER_ASAN
-    /* The limit is the process's, and ASan's runtime needs mappings of its own
-     * to report anything: exhausting them kills the runtime, not winmem. */
-    printf("built with AddressSanitizer, which cannot run out of mappings: skipped\n");
+#ifdef UNDER_SANITIZER
+    /* The limit is the process's, and a sanitizer's runtime needs mappings of
+     * its own to report anything: exhausting them kills the runtime, not winmem. */
+    printf("built with a sanitizer, whose runtime cannot run out of mappings: skipped\n");
     printf("0 passed, 0 failed, 1 skipped\n");
     return 0;
 #endif
