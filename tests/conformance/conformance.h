@@ -72,6 +72,20 @@ static void cf_report(int ok, const char *file, int line, const char *what,
  * Wine differs; skipped (and counted as skipped) under Wine. */
 #define WINDOWS_ONLY if (cf_on_wine() ? (cf_skipped++, 0) : 1)
 
+/* Query addr and pin every field of the answer. */
+#define CHECK_MBI(addr, base, abase, aprot, size, state, prot, type) do {     \
+        MEMORY_BASIC_INFORMATION m_;                                          \
+        memset(&m_, 0xcc, sizeof m_);                                         \
+        CHECK_EQ(VirtualQuery((addr), &m_, sizeof m_), sizeof m_);            \
+        CHECK_EQ(m_.BaseAddress, (base));                                     \
+        CHECK_EQ(m_.AllocationBase, (abase));                                 \
+        CHECK_EQ(m_.AllocationProtect, (aprot));                              \
+        CHECK_EQ(m_.RegionSize, (size));                                      \
+        CHECK_EQ(m_.State, (state));                                          \
+        CHECK_EQ(m_.Protect, (prot));                                         \
+        CHECK_EQ(m_.Type, (type));                                            \
+    } while (0)
+
 static int cf_finish(void)
 {
     if (cf_skipped)

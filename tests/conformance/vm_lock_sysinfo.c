@@ -12,19 +12,6 @@
 
 enum { PG = 0x1000, GRAN = 0x10000 };
 
-/* Query addr and pin every field of the answer. */
-#define CHECK_MBI(addr, base, abase, aprot, size, state, prot, type) do {     \
-        MEMORY_BASIC_INFORMATION m_;                                          \
-        memset(&m_, 0xcc, sizeof m_);                                         \
-        CHECK_EQ(VirtualQuery((addr), &m_, sizeof m_), sizeof m_);            \
-        CHECK_EQ(m_.BaseAddress, (base));                                     \
-        CHECK_EQ(m_.AllocationBase, (abase));                                 \
-        CHECK_EQ(m_.AllocationProtect, (aprot));                              \
-        CHECK_EQ(m_.RegionSize, (size));                                      \
-        CHECK_EQ(m_.State, (state));                                          \
-        CHECK_EQ(m_.Protect, (prot));                                         \
-        CHECK_EQ(m_.Type, (type));                                            \
-    } while (0)
 
 static void test_lock(void)
 {
