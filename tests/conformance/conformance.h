@@ -86,6 +86,23 @@ static void cf_report(int ok, const char *file, int line, const char *what,
         CHECK_EQ(m_.Type, (type));                                            \
     } while (0)
 
+/* A free 64 KiB-aligned range of size bytes: reserved and given back, so a
+ * test can place allocations at known offsets from it. */
+static inline char *free_range(SIZE_T size)
+{
+    char *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+    return p;
+}
+
+/* How many of the n bytes at p differ from value. */
+static inline SIZE_T count_not(const char *p, SIZE_T n, char value)
+{
+    SIZE_T i, k = 0;
+    for (i = 0; i < n; i++) k += p[i] != value;
+    return k;
+}
+
 static int cf_finish(void)
 {
     if (cf_skipped)

@@ -32,22 +32,6 @@ enum { PG = 0x1000, GRAN = 0x10000 };
         CHECK_ERR(err);                                                       \
     } while (0)
 
-/* A free 64 KiB-aligned range of size bytes: reserved and given back, so a
- * test can place allocations at known offsets from it. */
-static char *free_range(SIZE_T size)
-{
-    char *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
-    if (p) VirtualFree(p, 0, MEM_RELEASE);
-    return p;
-}
-
-static SIZE_T count_not(const char *p, SIZE_T n, char value)
-{
-    SIZE_T i, k = 0;
-    for (i = 0; i < n; i++) k += p[i] != value;
-    return k;
-}
-
 static void test_release(void)
 {
     char *r = VirtualAlloc(NULL, 0x30000, MEM_RESERVE, PAGE_READWRITE);

@@ -37,15 +37,6 @@ enum { PG = 0x1000, GRAN = 0x10000 };
 int main(void);
 static int static_var = 42;
 
-/* A free 64 KiB-aligned range of size bytes: reserved and given back, so a
- * test can place allocations at known offsets from it. */
-static char *free_range(SIZE_T size)
-{
-    char *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
-    if (p) VirtualFree(p, 0, MEM_RELEASE);
-    return p;
-}
-
 static void test_protect(void)
 {
     DWORD old;

@@ -23,22 +23,6 @@ enum { PG = 0x1000, GRAN = 0x10000 };
         if (p_ && !(addr)) VirtualFree(p_, 0, MEM_RELEASE);                   \
     } while (0)
 
-/* A free 64 KiB-aligned range of size bytes: reserved and given back, so a
- * test can place allocations at known offsets from it. */
-static char *free_range(SIZE_T size)
-{
-    char *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
-    if (p) VirtualFree(p, 0, MEM_RELEASE);
-    return p;
-}
-
-static SIZE_T count_not(const char *p, SIZE_T n, char value)
-{
-    SIZE_T i, k = 0;
-    for (i = 0; i < n; i++) k += p[i] != value;
-    return k;
-}
-
 static void test_argument_checks(void)
 {
     char *r = VirtualAlloc(NULL, GRAN, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
