@@ -1,7 +1,7 @@
 /*
  * base.h — what every winmem layer shares: the export and visibility rules,
  * assertion levels, the thread's last error, a pool for fixed-size metadata
- * objects, and an intrusive red-black tree.
+ * objects, an intrusive red-black tree and a B+tree map.
  *
  * Assertion levels (set WINMEM_DEBUG at build time):
  *   0  release: only the cheap checks that guard against bad input (they are
@@ -95,6 +95,50 @@ struct rb_node *rb_prev(const struct rb_node *n);
 /* Checks the red-black rules, the parent links and the node count; on the
  * first violation returns false and points *why at one reason string. */
 bool rb_validate(const struct rb_tree *t, const char **why);
+
+/* ---------------------------------------------------------------- B+tree */
+/* An ordered map from address-sized keys to pointers, for lookups that must
+ * stay cheap when the map outgrows the caches: a node is four cache lines
+ * holding up to BT_SLOTS keys, so a search from 100,000 keys touches four
+ * or five nodes where a binary tree touches seventeen.  Values live in the
+ * leaves; an internal node's key[i] (i > 0) is a separator no greater than
+ * any key under child i and greater than every key under child i - 1.  Its
+ * key[0] is 0 and unused slots hold UINTPTR_MAX, so one branch-free count
+ * finds the way down.  Nodes come from the caller's pool (whose object size
+ * must be sizeof(struct bt_node)); bt_reserve before a change makes the
+ * inserts that follow unable to fail.  Not thread-safe: the owner locks. */
+#define BT_SLOTS 14
+#define BT_MIN (BT_SLOTS / 2)
+
+struct bt_node {
+    uint32_t count;
+    uint32_t leaf;
+    uintptr_t key[BT_SLOTS];
+    void *slot[BT_SLOTS];            /* values in a leaf, children otherwise */
+    struct bt_node *prev, *next;     /* neighbouring leaves, in key order */
+} __attribute__((aligned(64)));
+
+struct bt_tree {
+    struct bt_node *root;
+    size_t count;
+    unsigned depth;                  /* levels above the leaves */
+    struct wm_pool *pool;
+};
+#define BT_INIT(pool_ptr) { NULL, 0, 0, (pool_ptr) }
+
+/* Makes the next `inserts` calls to bt_insert unable to fail. */
+bool bt_reserve(struct bt_tree *t, size_t inserts);
+/* Adds key (which must be absent) with its value; the pool must be reserved. */
+void bt_insert(struct bt_tree *t, uintptr_t key, void *value);
+/* Removes key, which must be present. */
+void bt_remove(struct bt_tree *t, uintptr_t key);
+/* The value of the greatest key <= key, or NULL when there is none. */
+void *bt_find_le(const struct bt_tree *t, uintptr_t key);
+/* Visits every entry in key order. */
+void bt_for_each(const struct bt_tree *t, void (*fn)(uintptr_t, void *, void *), void *ctx);
+/* Checks order, separators, fill, equal leaf depth, the leaf chain and the
+ * count; on the first violation returns false with one reason in *why. */
+bool bt_validate(const struct bt_tree *t, const char **why);
 
 #define wm_container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 

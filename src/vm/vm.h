@@ -9,18 +9,24 @@
  *                     host address space (size rounded up to the granularity:
  *                     the tail belongs to nobody and reads as free, V3.4).
  *   struct vm_run     a run of pages of one allocation that share a state, a
- *                     protection and run flags.  The registry is a red-black
- *                     tree of runs ordered by address.
+ *                     protection and run flags.  The registry is a list of
+ *                     runs in address order, indexed by a B+tree keyed by
+ *                     each run's start (base.h): a lookup touches four or
+ *                     five nodes of four cache lines each, where a binary
+ *                     tree with as many runs would touch fifteen or more
+ *                     scattered ones (docs/PERFORMANCE.md).
  *
  * Invariants (vm_validate checks each, one reason string per violation)
- *   R1. The tree obeys the red-black rules and counts its nodes.
+ *   R1. The index obeys the B+tree rules (bt_validate) and maps each run's
+ *       start to that run and nothing else; the list's links agree both
+ *       ways and its ends are first_run and last_run.
  *   R2. Runs are page-aligned, non-empty, ordered and do not overlap.
  *   R3. The runs of an allocation are contiguous and cover exactly
  *       [base, base + size); allocations do not overlap; each holds
  *       host_size = size rounded up to 64 KiB at the host.
  *   R4. Neighbouring runs of one allocation differ in state, protection or
  *       flags (equal neighbours are merged, so commit/protect churn never
- *       grows the tree, nor the host's mapping count, without bound).
+ *       grows the registry, nor the host's mapping count, without bound).
  *   R5. A reserved run has protection 0 and no run flags.
  *   R6. alloc->committed and alloc->locked are the byte sums of its committed
  *       and locked runs; the process's commit charge and locked bytes are the
@@ -69,7 +75,7 @@ struct vm_alloc {
 };
 
 struct vm_run {
-    struct rb_node node;
+    struct vm_run *next, *prev;     /* neighbours in address order */
     uintptr_t start, end;
     struct vm_alloc *alloc;
     DWORD protect;          /* Win32 protection with modifiers; 0 when reserved */
@@ -83,6 +89,7 @@ void vm_unlock(void);
 
 struct vm_run *vm_run_at(uintptr_t addr);              /* the run holding addr */
 struct vm_run *vm_run_after(uintptr_t addr);           /* first run starting above addr */
+struct vm_run *vm_run_from(uintptr_t addr);            /* vm_run_at, else vm_run_after */
 struct vm_run *vm_run_next(const struct vm_run *run);  /* NULL at the end */
 struct vm_run *vm_run_prev(const struct vm_run *run);
 struct vm_run *vm_run_last(void);

@@ -1,11 +1,11 @@
 /*
- * vm_registry.c — the region registry: a red-black tree of page runs, and the
- * state changes (reserve, commit, decommit, protect, release, lock) that keep
- * it and the host in step.
+ * vm_registry.c — the region registry: the list of page runs with its B+tree
+ * index, and the state changes (reserve, commit, decommit, protect, release,
+ * lock) that keep it and the host in step.
  *
- * Every change follows one order: reserve the metadata nodes it may need,
- * make the host call, and only then touch the tree.  A failed host call thus
- * leaves the tree as it was, and the host is put back from the tree.
+ * Every change follows one order: reserve the metadata it may need, make the
+ * host call, and only then touch the registry.  A failed host call thus
+ * leaves the registry as it was, and the host is put back from the registry.
  */
 #include "vm.h"
 #include "../os/os.h"
@@ -13,12 +13,12 @@
 #include <pthread.h>
 
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct rb_tree runs;
 static struct wm_pool run_pool = WM_POOL_INIT(struct vm_run);
 static struct wm_pool alloc_pool = WM_POOL_INIT(struct vm_alloc);
+static struct wm_pool index_pool = WM_POOL_INIT(struct bt_node);
+static struct bt_tree run_index = BT_INIT(&index_pool);     /* start -> run */
+static struct vm_run *first_run, *last_run;
 size_t vm_locked_bytes, vm_reserved_bytes;
-
-#define RUN(n) wm_container_of((n), struct vm_run, node)
 
 void vm_lock(void) { pthread_mutex_lock(&registry_mutex); }
 
@@ -31,7 +31,7 @@ void vm_unlock(void)
 #if WINMEM_DEBUG >= 2
     static unsigned long unlocks;
     const char *why = NULL;
-    if ((runs.count <= 4096 || (++unlocks & 1023) == 0) && !vm_validate(&why))
+    if ((run_index.count <= 4096 || (++unlocks & 1023) == 0) && !vm_validate(&why))
         wm_assert_fail(why, __FILE__, __LINE__);
 #endif
     pthread_mutex_unlock(&registry_mutex);
@@ -48,69 +48,92 @@ __attribute__((constructor)) static void registry_init(void)
 size_t vm_page_size(void) { return os_page_size(); }
 
 /* --------------------------------------------------------------- lookups */
+/* The run found last, or NULL.  One Win32 call looks up the same few runs
+ * many times (checks, split, the loop over the range, merge), so a hit here
+ * or on its successor saves most descents of the index.  It is only ever a
+ * live run: run_remove moves it off a run it frees. */
+static struct vm_run *recent;
+
+/* True when r is the run with the greatest start <= addr. */
+static inline bool last_at_or_below(const struct vm_run *r, uintptr_t addr)
+{
+    return r->start <= addr && (!r->next || addr < r->next->start);
+}
+
+/* The run with the greatest start <= addr, or NULL. */
+static struct vm_run *run_le(uintptr_t addr)
+{
+    if (recent) {
+        if (last_at_or_below(recent, addr))
+            return recent;
+        if (recent->next && last_at_or_below(recent->next, addr))
+            return recent = recent->next;
+    }
+    struct vm_run *r = bt_find_le(&run_index, addr);
+    if (r)
+        recent = r;
+    return r;
+}
+
 struct vm_run *vm_run_at(uintptr_t addr)
 {
-    struct rb_node *n = runs.root;
-    while (n) {
-        struct vm_run *r = RUN(n);
-        if (addr < r->start)
-            n = n->left;
-        else if (addr >= r->end)
-            n = n->right;
-        else
-            return r;
-    }
-    return NULL;
+    struct vm_run *r = run_le(addr);
+    return r && addr < r->end ? r : NULL;
 }
 
 struct vm_run *vm_run_after(uintptr_t addr)
 {
-    struct rb_node *n = runs.root;
-    struct vm_run *best = NULL;
-    while (n) {
-        struct vm_run *r = RUN(n);
-        if (r->start > addr) {
-            best = r;
-            n = n->left;
-        } else {
-            n = n->right;
-        }
-    }
-    return best;
+    struct vm_run *r = run_le(addr);
+    return r ? r->next : first_run;
 }
 
-struct vm_run *vm_run_next(const struct vm_run *run)
+struct vm_run *vm_run_from(uintptr_t addr)
 {
-    struct rb_node *n = rb_next(&run->node);
-    return n ? RUN(n) : NULL;
+    struct vm_run *r = run_le(addr);
+    if (r && addr < r->end)
+        return r;
+    return r ? r->next : first_run;
 }
 
-struct vm_run *vm_run_last(void)
+struct vm_run *vm_run_next(const struct vm_run *run) { return run->next; }
+struct vm_run *vm_run_prev(const struct vm_run *run) { return run->prev; }
+struct vm_run *vm_run_last(void) { return last_run; }
+
+/* Makes the next n run_insert calls unable to fail. */
+static bool reserve_runs(size_t n)
 {
-    struct rb_node *n = rb_last(&runs);
-    return n ? RUN(n) : NULL;
+    return wm_pool_reserve(&run_pool, n) && bt_reserve(&run_index, n);
 }
 
-struct vm_run *vm_run_prev(const struct vm_run *run)
+/* Puts run into the registry after `after` (NULL: first). */
+static void run_insert(struct vm_run *run, struct vm_run *after)
 {
-    struct rb_node *n = rb_prev(&run->node);
-    return n ? RUN(n) : NULL;
-}
-
-static void run_insert(struct vm_run *run)
-{
-    struct rb_node **link = &runs.root, *parent = NULL;
-    while (*link) {
-        parent = *link;
-        link = run->start < RUN(parent)->start ? &parent->left : &parent->right;
-    }
-    rb_link(&runs, &run->node, parent, link);
-    rb_insert_fixup(&runs, &run->node);
+    bt_insert(&run_index, run->start, run);
+    run->prev = after;
+    run->next = after ? after->next : first_run;
+    if (run->next)
+        run->next->prev = run;
+    else
+        last_run = run;
+    if (after)
+        after->next = run;
+    else
+        first_run = run;
 }
 
 static void run_remove(struct vm_run *run)
 {
-    rb_erase(&runs, &run->node);
+    if (recent == run)
+        recent = run->prev;
+    bt_remove(&run_index, run->start);
+    if (run->prev)
+        run->prev->next = run->next;
+    else
+        first_run = run->next;
+    if (run->next)
+        run->next->prev = run->prev;
+    else
+        last_run = run->prev;
     wm_pool_put(&run_pool, run);
 }
 
@@ -132,13 +155,8 @@ static inline size_t overlap(const struct vm_run *r, uintptr_t start, uintptr_t 
 }
 
 #define FOR_RUNS_IN(r, start, end) \
-    for (struct vm_run *r = first_run_in(start); r && r->start < (end); r = vm_run_next(r))
+    for (struct vm_run *r = vm_run_from(start); r && r->start < (end); r = vm_run_next(r))
 
-static struct vm_run *first_run_in(uintptr_t start)
-{
-    struct vm_run *r = vm_run_at(start);
-    return r ? r : vm_run_after(start);
-}
 
 size_t vm_range_bytes(uintptr_t start, uintptr_t end, enum vm_state state)
 {
@@ -181,7 +199,7 @@ static void split_at(uintptr_t addr)
     *tail = *r;
     tail->start = addr;
     r->end = addr;
-    run_insert(tail);
+    run_insert(tail, r);
 }
 
 static bool mergeable(const struct vm_run *a, const struct vm_run *b)
@@ -234,7 +252,7 @@ static DWORD host_error(int err)
 DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
                  DWORD commit_protect, uintptr_t *out)
 {
-    if (!wm_pool_reserve(&run_pool, 1) || !wm_pool_reserve(&alloc_pool, 1))
+    if (!reserve_runs(1) || !wm_pool_reserve(&alloc_pool, 1))
         return ERROR_NOT_ENOUGH_MEMORY;
     if (addr) {
         struct vm_run *next = vm_run_after(addr);
@@ -267,7 +285,7 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
     *r = (struct vm_run){ .start = addr, .end = addr + size, .alloc = a,
                           .protect = commit_protect,
                           .state = commit_protect ? VM_COMMITTED : VM_RESERVED };
-    run_insert(r);
+    run_insert(r, run_le(addr));
     vm_reserved_bytes += host_size;
     *out = addr;
     return 0;
@@ -278,7 +296,7 @@ DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
     size_t newly = vm_range_bytes(start, end, VM_RESERVED);
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     if (newly && !vm_charge_take(newly))
         return ERROR_COMMITMENT_LIMIT;
@@ -308,7 +326,7 @@ DWORD vm_decommit(uintptr_t start, uintptr_t end)
     if (!committed)
         return 0;                                              /* V10.4 */
     size_t locked = range_locked_bytes(start, end);
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     int err = os_decommit((void *)start, end - start);
     if (err)
@@ -332,7 +350,7 @@ DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
 {
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     WM_ASSERT(vm_range_all(start, end, VM_COMMITTED, 0));
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     *old = vm_run_at(start)->protect;                          /* V7.4 */
     int err = os_protect((void *)start, end - start, vm_host_prot(protect));
@@ -380,7 +398,7 @@ static void mark_runs(uintptr_t start, uintptr_t end, uint8_t flag, bool on)
 DWORD vm_reset(uintptr_t start, uintptr_t end)
 {
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     FOR_RUNS_IN(r, start, end) {
         if (r->state != VM_COMMITTED || (r->flags & VM_RUN_LOCKED))
@@ -404,7 +422,7 @@ DWORD vm_reset(uintptr_t start, uintptr_t end)
  * detected: the host offers no way to tell. */
 DWORD vm_reset_undo(uintptr_t start, uintptr_t end)
 {
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     size_t page = vm_page_size();
     FOR_RUNS_IN(r, start, end) {
@@ -438,7 +456,7 @@ DWORD vm_lock_pages(uintptr_t start, uintptr_t end)
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
     size_t newly = (end - start) - range_locked_bytes(start, end);
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     if (vm_locked_bytes + newly > vm_lock_quota())
         return ERROR_WORKING_SET_QUOTA;                        /* V11.4 */
@@ -454,7 +472,7 @@ DWORD vm_unlock_pages(uintptr_t start, uintptr_t end)
 {
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
-    if (!wm_pool_reserve(&run_pool, 2))
+    if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     os_unlock((void *)start, end - start);
     mark_runs(start, end, VM_RUN_LOCKED, false);
@@ -465,8 +483,7 @@ DWORD vm_unlock_pages(uintptr_t start, uintptr_t end)
 
 void vm_trim_working_set(void)
 {
-    for (struct rb_node *n = rb_first(&runs); n; n = rb_next(n)) {
-        struct vm_run *r = RUN(n);
+    for (struct vm_run *r = first_run; r; r = r->next) {
         if (r->state == VM_COMMITTED && !(r->flags & VM_RUN_LOCKED))
             os_pageout((void *)r->start, r->end - r->start);
     }
@@ -474,8 +491,7 @@ void vm_trim_working_set(void)
 
 void vm_for_each_alloc(void (*fn)(const struct vm_alloc *, void *), void *ctx)
 {
-    for (struct rb_node *n = rb_first(&runs); n; n = rb_next(n)) {
-        struct vm_run *r = RUN(n);
+    for (struct vm_run *r = first_run; r; r = r->next) {
         if (r->start == r->alloc->base)
             fn(r->alloc, ctx);
     }
@@ -494,18 +510,38 @@ static bool check_alloc_done(const struct vm_alloc *a, uintptr_t covered,
     return true;
 }
 
+/* R1: the index is a sound B+tree that maps each listed run's start to it,
+ * and the list is linked both ways from first_run to last_run. */
+static bool check_index(const char **why)
+{
+    if (!bt_validate(&run_index, why))
+        return false;
+    size_t listed = 0;
+    const struct vm_run *prev = NULL;
+    for (const struct vm_run *r = first_run; r; prev = r, r = r->next) {
+        if (r->prev != prev)
+            return *why = "run list's back link is wrong", false;
+        if (bt_find_le(&run_index, r->start) != r)
+            return *why = "index does not lead to a listed run", false;
+        listed++;
+    }
+    if (prev != last_run)
+        return *why = "run list does not end at its last run", false;
+    if (listed != run_index.count)
+        return *why = "index holds runs that are not listed", false;
+    return true;
+}
+
 bool vm_validate(const char **why)
 {
-    const char *reason = NULL;
-    if (!rb_validate(&runs, &reason))
-        return *why = reason, false;
+    if (!check_index(why))
+        return false;
     size_t page = vm_page_size();
     const struct vm_run *prev = NULL;
     const struct vm_alloc *cur = NULL;
     uintptr_t covered = 0;
     size_t committed = 0, locked = 0, all_locked = 0, reserved = 0, charge = 0;
-    for (struct rb_node *n = rb_first(&runs); n; n = rb_next(n)) {
-        const struct vm_run *r = RUN(n);
+    for (const struct vm_run *r = first_run; r; r = r->next) {
         if (r->start >= r->end || (r->start | r->end) & (page - 1))
             return *why = "run is empty or not page-aligned", false;
         if (prev && r->start < prev->end)

@@ -50,12 +50,9 @@ static DWORD map_error(int err)
  * [a, a + span), or 0 when the registry has none there. */
 static uintptr_t registry_obstacle(uintptr_t a, size_t span)
 {
-    struct vm_run *r = vm_run_at(a);
-    if (!r) {
-        r = vm_run_after(a);
-        if (!r || r->start >= a + span)
-            return 0;
-    }
+    struct vm_run *r = vm_run_from(a);
+    if (!r || r->start >= a + span)
+        return 0;
     return r->alloc->base + r->alloc->host_size;
 }
 
