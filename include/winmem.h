@@ -9,12 +9,13 @@
  * prefixed names.
  *
  * Values match the x64 Windows SDK.  Sections of this header follow the
- * layers: base (errors, kernel32 helpers, system information), then the
- * virtual-memory layer.
+ * layers: base (errors, kernel32 helpers, system information), the
+ * virtual-memory layer, then exceptions.
  */
 #ifndef WINMEM_H
 #define WINMEM_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -236,6 +237,189 @@ typedef struct _PROCESS_MEMORY_COUNTERS_EX {
     SIZE_T PrivateUsage;
 } PROCESS_MEMORY_COUNTERS_EX, *PPROCESS_MEMORY_COUNTERS_EX;
 
+/* ----------------------------------------------------------- exceptions */
+#define EXCEPTION_MAXIMUM_PARAMETERS 15
+#define EXCEPTION_NONCONTINUABLE     0x1u
+#define EXCEPTION_EXECUTE_HANDLER     1
+#define EXCEPTION_CONTINUE_SEARCH     0
+#define EXCEPTION_CONTINUE_EXECUTION  (-1)
+
+#define STATUS_GUARD_PAGE_VIOLATION     ((DWORD)0x80000001)
+#define STATUS_DATATYPE_MISALIGNMENT    ((DWORD)0x80000002)
+#define STATUS_BREAKPOINT               ((DWORD)0x80000003)
+#define STATUS_SINGLE_STEP              ((DWORD)0x80000004)
+#define STATUS_ACCESS_VIOLATION         ((DWORD)0xC0000005)
+#define STATUS_IN_PAGE_ERROR            ((DWORD)0xC0000006)
+#define STATUS_INVALID_HANDLE           ((DWORD)0xC0000008)
+#define STATUS_NO_MEMORY                ((DWORD)0xC0000017)
+#define STATUS_ILLEGAL_INSTRUCTION      ((DWORD)0xC000001D)
+#define STATUS_NONCONTINUABLE_EXCEPTION ((DWORD)0xC0000025)
+#define STATUS_INVALID_DISPOSITION      ((DWORD)0xC0000026)
+#define STATUS_ARRAY_BOUNDS_EXCEEDED    ((DWORD)0xC000008C)
+#define STATUS_FLOAT_DENORMAL_OPERAND   ((DWORD)0xC000008D)
+#define STATUS_FLOAT_DIVIDE_BY_ZERO     ((DWORD)0xC000008E)
+#define STATUS_FLOAT_INEXACT_RESULT     ((DWORD)0xC000008F)
+#define STATUS_FLOAT_INVALID_OPERATION  ((DWORD)0xC0000090)
+#define STATUS_FLOAT_OVERFLOW           ((DWORD)0xC0000091)
+#define STATUS_FLOAT_STACK_CHECK        ((DWORD)0xC0000092)
+#define STATUS_FLOAT_UNDERFLOW          ((DWORD)0xC0000093)
+#define STATUS_INTEGER_DIVIDE_BY_ZERO   ((DWORD)0xC0000094)
+#define STATUS_INTEGER_OVERFLOW         ((DWORD)0xC0000095)
+#define STATUS_PRIVILEGED_INSTRUCTION   ((DWORD)0xC0000096)
+#define STATUS_STACK_OVERFLOW           ((DWORD)0xC00000FD)
+
+#define EXCEPTION_ACCESS_VIOLATION         STATUS_ACCESS_VIOLATION
+#define EXCEPTION_DATATYPE_MISALIGNMENT    STATUS_DATATYPE_MISALIGNMENT
+#define EXCEPTION_BREAKPOINT               STATUS_BREAKPOINT
+#define EXCEPTION_SINGLE_STEP              STATUS_SINGLE_STEP
+#define EXCEPTION_ARRAY_BOUNDS_EXCEEDED    STATUS_ARRAY_BOUNDS_EXCEEDED
+#define EXCEPTION_FLT_DENORMAL_OPERAND     STATUS_FLOAT_DENORMAL_OPERAND
+#define EXCEPTION_FLT_DIVIDE_BY_ZERO       STATUS_FLOAT_DIVIDE_BY_ZERO
+#define EXCEPTION_FLT_INEXACT_RESULT       STATUS_FLOAT_INEXACT_RESULT
+#define EXCEPTION_FLT_INVALID_OPERATION    STATUS_FLOAT_INVALID_OPERATION
+#define EXCEPTION_FLT_OVERFLOW             STATUS_FLOAT_OVERFLOW
+#define EXCEPTION_FLT_STACK_CHECK          STATUS_FLOAT_STACK_CHECK
+#define EXCEPTION_FLT_UNDERFLOW            STATUS_FLOAT_UNDERFLOW
+#define EXCEPTION_INT_DIVIDE_BY_ZERO       STATUS_INTEGER_DIVIDE_BY_ZERO
+#define EXCEPTION_INT_OVERFLOW             STATUS_INTEGER_OVERFLOW
+#define EXCEPTION_PRIV_INSTRUCTION         STATUS_PRIVILEGED_INSTRUCTION
+#define EXCEPTION_IN_PAGE_ERROR            STATUS_IN_PAGE_ERROR
+#define EXCEPTION_ILLEGAL_INSTRUCTION      STATUS_ILLEGAL_INSTRUCTION
+#define EXCEPTION_NONCONTINUABLE_EXCEPTION STATUS_NONCONTINUABLE_EXCEPTION
+#define EXCEPTION_STACK_OVERFLOW           STATUS_STACK_OVERFLOW
+#define EXCEPTION_INVALID_DISPOSITION      STATUS_INVALID_DISPOSITION
+#define EXCEPTION_GUARD_PAGE               STATUS_GUARD_PAGE_VIOLATION
+#define EXCEPTION_INVALID_HANDLE           STATUS_INVALID_HANDLE
+
+typedef struct _EXCEPTION_RECORD {
+    DWORD ExceptionCode;
+    DWORD ExceptionFlags;
+    struct _EXCEPTION_RECORD *ExceptionRecord;
+    PVOID ExceptionAddress;
+    DWORD NumberParameters;
+    ULONG_PTR ExceptionInformation[EXCEPTION_MAXIMUM_PARAMETERS];
+} EXCEPTION_RECORD, *PEXCEPTION_RECORD;
+
+/* The thread's registers at the exception, laid out as Windows lays them out
+ * for the host's architecture, so handlers written for Windows read and
+ * change the same fields. */
+#if defined(__x86_64__)
+#define CONTEXT_AMD64               0x00100000u
+#define CONTEXT_CONTROL             (CONTEXT_AMD64 | 0x1u)
+#define CONTEXT_INTEGER             (CONTEXT_AMD64 | 0x2u)
+#define CONTEXT_SEGMENTS            (CONTEXT_AMD64 | 0x4u)
+#define CONTEXT_FLOATING_POINT      (CONTEXT_AMD64 | 0x8u)
+#define CONTEXT_DEBUG_REGISTERS     (CONTEXT_AMD64 | 0x10u)
+#define CONTEXT_FULL                (CONTEXT_CONTROL | CONTEXT_INTEGER | CONTEXT_FLOATING_POINT)
+#define CONTEXT_ALL                 (CONTEXT_FULL | CONTEXT_SEGMENTS | CONTEXT_DEBUG_REGISTERS)
+
+typedef struct __attribute__((aligned(16))) _M128A {
+    ULONGLONG Low;
+    LONGLONG High;
+} M128A, *PM128A;
+
+typedef struct __attribute__((aligned(16))) _XSAVE_FORMAT {
+    WORD ControlWord;
+    WORD StatusWord;
+    BYTE TagWord;
+    BYTE Reserved1;
+    WORD ErrorOpcode;
+    DWORD ErrorOffset;
+    WORD ErrorSelector;
+    WORD Reserved2;
+    DWORD DataOffset;
+    WORD DataSelector;
+    WORD Reserved3;
+    DWORD MxCsr;
+    DWORD MxCsr_Mask;
+    M128A FloatRegisters[8];
+    M128A XmmRegisters[16];
+    BYTE Reserved4[96];
+} XSAVE_FORMAT, XMM_SAVE_AREA32, *PXMM_SAVE_AREA32;
+
+typedef struct __attribute__((aligned(16))) _CONTEXT {
+    DWORD64 P1Home, P2Home, P3Home, P4Home, P5Home, P6Home;
+    DWORD ContextFlags;
+    DWORD MxCsr;
+    WORD SegCs, SegDs, SegEs, SegFs, SegGs, SegSs;
+    DWORD EFlags;
+    DWORD64 Dr0, Dr1, Dr2, Dr3, Dr6, Dr7;
+    DWORD64 Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi;
+    DWORD64 R8, R9, R10, R11, R12, R13, R14, R15;
+    DWORD64 Rip;
+    union {
+        XMM_SAVE_AREA32 FltSave;
+        struct {
+            M128A Header[2];
+            M128A Legacy[8];
+            M128A Xmm0, Xmm1, Xmm2, Xmm3, Xmm4, Xmm5, Xmm6, Xmm7;
+            M128A Xmm8, Xmm9, Xmm10, Xmm11, Xmm12, Xmm13, Xmm14, Xmm15;
+        };
+    };
+    M128A VectorRegister[26];
+    DWORD64 VectorControl;
+    DWORD64 DebugControl;
+    DWORD64 LastBranchToRip;
+    DWORD64 LastBranchFromRip;
+    DWORD64 LastExceptionToRip;
+    DWORD64 LastExceptionFromRip;
+} CONTEXT, *PCONTEXT;
+#elif defined(__aarch64__)
+#define CONTEXT_ARM64               0x00400000u
+#define CONTEXT_CONTROL             (CONTEXT_ARM64 | 0x1u)
+#define CONTEXT_INTEGER             (CONTEXT_ARM64 | 0x2u)
+#define CONTEXT_FLOATING_POINT      (CONTEXT_ARM64 | 0x4u)
+#define CONTEXT_DEBUG_REGISTERS     (CONTEXT_ARM64 | 0x8u)
+#define CONTEXT_FULL                (CONTEXT_CONTROL | CONTEXT_INTEGER | CONTEXT_FLOATING_POINT)
+#define CONTEXT_ALL                 (CONTEXT_FULL | CONTEXT_DEBUG_REGISTERS)
+#define ARM64_MAX_BREAKPOINTS 8
+#define ARM64_MAX_WATCHPOINTS 2
+
+typedef union _ARM64_NT_NEON128 {
+    struct { ULONGLONG Low; LONGLONG High; };
+    double D[2];
+    float S[4];
+    WORD H[8];
+    BYTE B[16];
+} ARM64_NT_NEON128, *PARM64_NT_NEON128;
+
+typedef struct __attribute__((aligned(16))) _CONTEXT {
+    DWORD ContextFlags;
+    DWORD Cpsr;
+    union {
+        struct {
+            DWORD64 X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14;
+            DWORD64 X15, X16, X17, X18, X19, X20, X21, X22, X23, X24, X25, X26, X27;
+            DWORD64 X28, Fp, Lr;
+        };
+        DWORD64 X[31];
+    };
+    DWORD64 Sp;
+    DWORD64 Pc;
+    ARM64_NT_NEON128 V[32];
+    DWORD Fpcr;
+    DWORD Fpsr;
+    DWORD Bcr[ARM64_MAX_BREAKPOINTS];
+    DWORD64 Bvr[ARM64_MAX_BREAKPOINTS];
+    DWORD Wcr[ARM64_MAX_WATCHPOINTS];
+    DWORD64 Wvr[ARM64_MAX_WATCHPOINTS];
+} CONTEXT, *PCONTEXT;
+#else
+#error "winmem's CONTEXT is defined for x86-64 and AArch64 hosts"
+#endif
+
+typedef struct _EXCEPTION_POINTERS {
+    PEXCEPTION_RECORD ExceptionRecord;
+    PCONTEXT ContextRecord;
+} EXCEPTION_POINTERS, *PEXCEPTION_POINTERS, *LPEXCEPTION_POINTERS;
+
+typedef LONG (CALLBACK *PVECTORED_EXCEPTION_HANDLER)(struct _EXCEPTION_POINTERS *info);
+typedef LONG (WINAPI *PTOP_LEVEL_EXCEPTION_FILTER)(struct _EXCEPTION_POINTERS *info);
+typedef PTOP_LEVEL_EXCEPTION_FILTER LPTOP_LEVEL_EXCEPTION_FILTER;
+
+/* MEM_WRITE_WATCH. */
+#define WRITE_WATCH_FLAG_RESET 0x1u
+
 /* ---------------------------------------------------------- functions */
 /* Errors and the everyday kernel32 helpers. */
 WINMEM_API DWORD winmem_GetLastError(void);
@@ -266,6 +450,66 @@ WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect
 WINMEM_API SIZE_T winmem_VirtualQuery(LPCVOID address, PMEMORY_BASIC_INFORMATION info, SIZE_T length);
 WINMEM_API BOOL winmem_VirtualLock(LPVOID address, SIZE_T size);
 WINMEM_API BOOL winmem_VirtualUnlock(LPVOID address, SIZE_T size);
+
+/* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
+WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
+WINMEM_API ULONG winmem_RemoveVectoredExceptionHandler(PVOID handle);
+WINMEM_API PVOID winmem_AddVectoredContinueHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
+WINMEM_API ULONG winmem_RemoveVectoredContinueHandler(PVOID handle);
+WINMEM_API LPTOP_LEVEL_EXCEPTION_FILTER winmem_SetUnhandledExceptionFilter(LPTOP_LEVEL_EXCEPTION_FILTER filter);
+WINMEM_API LONG winmem_UnhandledExceptionFilter(struct _EXCEPTION_POINTERS *info);
+WINMEM_API void winmem_RaiseException(DWORD code, DWORD flags, DWORD count, const ULONG_PTR *arguments);
+
+/* ------------------------------------------------ try/except for C code */
+/* C has no __try/__except; these macros give the same shape on the same
+ * dispatcher (vectored handlers first, then try frames innermost first):
+ *
+ *     WINMEM_TRY(filter, context) {
+ *         ... code that may fault or call RaiseException ...
+ *     } WINMEM_EXCEPT {
+ *         ... runs when filter answered EXCEPTION_EXECUTE_HANDLER;
+ *             winmem_exception points at the exception's record ...
+ *     } WINMEM_END_TRY;
+ *
+ * filter is LONG fn(EXCEPTION_POINTERS *info, void *context), called where
+ * the exception happened, before anything is unwound, so it may also fix
+ * the cause and answer EXCEPTION_CONTINUE_EXECUTION, or answer
+ * EXCEPTION_CONTINUE_SEARCH to pass the exception on; NULL catches all.
+ *
+ * Limits, which Windows' compiler-supported __try does not have:
+ *  - The body must be left by reaching its end: return, break, goto or
+ *    longjmp out of it leave its frame registered.
+ *  - Reaching the handler is a longjmp: locals changed in the body and read
+ *    in the handler must be volatile; nothing between the fault and the
+ *    frame is cleaned up (no __finally), so a lock taken or memory allocated
+ *    in that stretch stays taken or allocated.  Faults inside a C library
+ *    function (malloc, stdio) can leave that library's locks held.
+ */
+typedef LONG (*WINMEM_TRY_FILTER)(EXCEPTION_POINTERS *info, void *context);
+typedef struct winmem_try_frame {
+    struct winmem_try_frame *outer;
+    WINMEM_TRY_FILTER filter;
+    void *context;
+    EXCEPTION_RECORD record;          /* the exception that was caught */
+    sigjmp_buf jump;
+} winmem_try_frame;
+
+WINMEM_API void winmem_try_enter(winmem_try_frame *frame, WINMEM_TRY_FILTER filter, void *context);
+WINMEM_API void winmem_try_leave(winmem_try_frame *frame);
+
+#define WINMEM_TRY(filter, context)                                           \
+    do {                                                                      \
+        winmem_try_frame winmem_frame_;                                       \
+        winmem_try_enter(&winmem_frame_, (filter), (context));                \
+        if (sigsetjmp(winmem_frame_.jump, 0) == 0) {
+#define WINMEM_EXCEPT                                                         \
+            winmem_try_leave(&winmem_frame_);                                 \
+        } else {                                                              \
+            const EXCEPTION_RECORD *const winmem_exception = &winmem_frame_.record; \
+            (void)winmem_exception;
+#define WINMEM_END_TRY                                                        \
+        }                                                                     \
+    } while (0)
 
 /* --------------------------------------------------- interlocked family */
 /* Full barriers, as on Windows.  Header-only: the compiler's atomics. */
@@ -324,6 +568,13 @@ static inline void winmem_MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_S
 #define VirtualQuery                    winmem_VirtualQuery
 #define VirtualLock                     winmem_VirtualLock
 #define VirtualUnlock                   winmem_VirtualUnlock
+#define AddVectoredExceptionHandler     winmem_AddVectoredExceptionHandler
+#define RemoveVectoredExceptionHandler  winmem_RemoveVectoredExceptionHandler
+#define AddVectoredContinueHandler      winmem_AddVectoredContinueHandler
+#define RemoveVectoredContinueHandler   winmem_RemoveVectoredContinueHandler
+#define SetUnhandledExceptionFilter     winmem_SetUnhandledExceptionFilter
+#define UnhandledExceptionFilter        winmem_UnhandledExceptionFilter
+#define RaiseException                  winmem_RaiseException
 #define InterlockedIncrement            winmem_InterlockedIncrement
 #define InterlockedDecrement            winmem_InterlockedDecrement
 #define InterlockedExchange             winmem_InterlockedExchange

@@ -105,9 +105,73 @@ bool os_mapping_after(uintptr_t addr, struct os_mapping *out);
  * be read. */
 bool os_mappings_walk(bool (*fn)(const struct os_mapping *, void *), void *ctx);
 
-#endif
-
 /* Hints and checks that never fail in a way callers must undo. */
 int os_restore_protect(void *addr, size_t size, int prot);  /* bypasses injection */
 void os_pageout(void *addr, size_t size);                    /* MADV_PAGEOUT if any */
 bool os_all_resident(const void *addr, size_t size);
+
+/* ----------------------------------------------------------------- faults */
+/* Synchronous faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE) described without
+ * host types.  The except layer registers one handler; os_fault_arm installs
+ * the host handlers (on an alternate stack, with earlier handlers kept for
+ * chaining) and may be called again to take the signals back from a handler
+ * installed since.  The handler runs in signal context: it may change the
+ * registers through os_context_* and returns true to resume there, or false
+ * to pass the fault on to the earlier handler, or to the host's default
+ * action when there was none (the process then dies of the signal). */
+enum os_fault_kind {
+    OS_FAULT_ACCESS,          /* the address is not accessible that way */
+    OS_FAULT_BUS,             /* e.g. a file page past the end of its file */
+    OS_FAULT_STACK,           /* an access just below the thread's stack */
+    OS_FAULT_ILLEGAL, OS_FAULT_PRIVILEGED,
+    OS_FAULT_INT_DIVIDE, OS_FAULT_INT_OVERFLOW,
+    OS_FAULT_FLT_DIVIDE, OS_FAULT_FLT_OVERFLOW, OS_FAULT_FLT_UNDERFLOW,
+    OS_FAULT_FLT_INEXACT, OS_FAULT_FLT_INVALID, OS_FAULT_FLT_SUBSCRIPT,
+};
+/* Access types: the values Windows uses in ExceptionInformation[0]. */
+enum { OS_ACCESS_READ = 0, OS_ACCESS_WRITE = 1, OS_ACCESS_EXEC = 8 };
+
+struct os_fault {
+    int kind;                 /* enum os_fault_kind */
+    int access;               /* OS_ACCESS_*, for ACCESS, BUS and STACK */
+    uintptr_t addr;           /* the data address (UINTPTR_MAX: not known) */
+    uintptr_t pc, sp;         /* where the thread was */
+    int signo;
+    void *host_context;       /* the host's saved registers (ucontext_t) */
+    void *host_info;          /* the host's description (siginfo_t) */
+};
+typedef bool (*os_fault_handler)(struct os_fault *fault);
+
+void os_fault_set_handler(os_fault_handler fn);
+int os_fault_arm(void);
+/* Calls the handler installed before winmem's for this signal; false when
+ * there was none (default action or ignore). */
+bool os_fault_chain(struct os_fault *fault);
+/* Ends the process with the signal's default action (a core dump where the
+ * host makes one), from a handler or anywhere else. */
+void os_fault_die(int signo) __attribute__((noreturn));
+void os_exit(int code) __attribute__((noreturn));   /* _exit: no atexit handlers */
+void os_abort(void) __attribute__((noreturn));      /* dies of SIGABRT */
+
+/* Gives the calling thread an alternate signal stack if it has none, so a
+ * stack overflow can be reported; it is freed when the thread exits. */
+int os_altstack_ensure(void);
+
+/* Copies n bytes and returns 0, or EFAULT when either side cannot be
+ * accessed: a fault inside the copy is caught here and nothing is raised.
+ * For the API's own reads and writes of caller memory. */
+int os_try_copy(void *dst, const void *src, size_t n);
+
+/* Registers, converted between the host's saved context and Windows'
+ * CONTEXT (winmem.h) for this architecture. */
+struct _CONTEXT;
+void os_context_read(const void *host_context, struct _CONTEXT *ctx);
+void os_context_write(void *host_context, const struct _CONTEXT *ctx);
+/* The caller's registers now (RtlCaptureContext): pc is the return address
+ * into the caller. */
+void os_context_capture(struct _CONTEXT *ctx);
+
+/* Writes to standard error with no locks or allocation (signal context). */
+void os_write_err(const char *text, size_t n);
+
+#endif

@@ -86,6 +86,7 @@ struct vm_run {
 /* ------------------------------------------------------------- registry */
 void vm_lock(void);
 void vm_unlock(void);
+bool vm_lock_is_mine(void);     /* the calling thread holds the registry lock */
 
 struct vm_run *vm_run_at(uintptr_t addr);              /* the run holding addr */
 struct vm_run *vm_run_after(uintptr_t addr);           /* first run starting above addr */
@@ -127,6 +128,20 @@ bool vm_validate_host(const char **why);
 
 /* Walks allocations in address order (for tools and tests), under the lock. */
 void vm_for_each_alloc(void (*fn)(const struct vm_alloc *, void *), void *ctx);
+
+/* --------------------------------------------------------------- faults */
+/* What a host fault at addr means for winmem's memory.  Called by the
+ * exception layer in signal context, never while this thread holds the
+ * registry lock.
+ *   VM_FAULT_GUARD   the page was a guard page; its guard is now cleared
+ *                    (one-shot, reference V8) and the exception to raise is
+ *                    STATUS_GUARD_PAGE_VIOLATION;
+ *   VM_FAULT_RETRY   the page allows the access by now (another thread
+ *                    committed it, changed its protection or took its
+ *                    guard meanwhile): run the access again, raise nothing;
+ *   VM_FAULT_RAISE   an access violation. */
+enum vm_fault_verdict { VM_FAULT_RAISE, VM_FAULT_GUARD, VM_FAULT_RETRY };
+enum vm_fault_verdict vm_fault_check(uintptr_t addr, int access);
 
 /* --------------------------------------------------------- protections */
 /* True when protect is a legal protection for private memory (V2.3, V2.4,

@@ -100,6 +100,16 @@ static LPVOID reserve(uintptr_t addr, size_t size, DWORD type, DWORD protect)
     return err ? fail_ptr(err) : (LPVOID)out;
 }
 
+/* A guard page fires through winmem's fault handler (vm_fault.c): make sure
+ * it is installed before the first guard exists. */
+static void guard_needs_faults(DWORD protect)
+{
+    static bool armed;
+    if ((protect & PAGE_GUARD) && !__atomic_load_n(&armed, __ATOMIC_ACQUIRE) &&
+        os_fault_arm() == 0)
+        __atomic_store_n(&armed, true, __ATOMIC_RELEASE);
+}
+
 WINMEM_API LPVOID winmem_VirtualAlloc(LPVOID address, SIZE_T size, DWORD type, DWORD protect)
 {
     uintptr_t addr = (uintptr_t)address;
@@ -122,6 +132,8 @@ WINMEM_API LPVOID winmem_VirtualAlloc(LPVOID address, SIZE_T size, DWORD type, D
     if (addr > VM_MAX_ADDRESS || (addr && addr < VM_MIN_ADDRESS) ||
         size > VM_MAX_ADDRESS + 1 - VM_MIN_ADDRESS)
         return fail_ptr(ERROR_INVALID_PARAMETER);             /* V2.8 */
+    if (type & MEM_COMMIT)
+        guard_needs_faults(protect);
     if ((type & MEM_RESERVE) || !addr)
         return reserve(addr, size, type | ((type & MEM_RESERVE) ? 0 : MEM_RESERVE), protect);
 
@@ -178,6 +190,7 @@ WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect
     protect &= ~PAGE_TARGETS_INVALID;
     if (!vm_protect_valid(protect, false) || !page_range((uintptr_t)address, size, &start, &end))
         return fail_bool(ERROR_INVALID_PARAMETER);            /* V7.3 */
+    guard_needs_faults(protect);
     vm_lock();
     struct vm_alloc *a = NULL;
     DWORD err = 0;

@@ -20,7 +20,15 @@ static struct bt_tree run_index = BT_INIT(&index_pool);     /* start -> run */
 static struct vm_run *first_run, *last_run;
 size_t vm_locked_bytes, vm_reserved_bytes;
 
-void vm_lock(void) { pthread_mutex_lock(&registry_mutex); }
+static __thread __attribute__((tls_model("initial-exec"))) bool holding;
+
+void vm_lock(void)
+{
+    pthread_mutex_lock(&registry_mutex);
+    holding = true;
+}
+
+bool vm_lock_is_mine(void) { return holding; }
 
 /* At the expensive assertion level registry changes are followed by a full
  * validation before another thread can see the registry: every one while the
@@ -34,12 +42,17 @@ void vm_unlock(void)
     if ((run_index.count <= 4096 || (++unlocks & 1023) == 0) && !vm_validate(&why))
         wm_assert_fail(why, __FILE__, __LINE__);
 #endif
+    holding = false;
     pthread_mutex_unlock(&registry_mutex);
 }
 
 /* fork() from a thread while another holds the registry would leave the
  * child with a lock nobody releases; hold it across the fork instead. */
-static void fork_child(void) { pthread_mutex_init(&registry_mutex, NULL); }
+static void fork_child(void)
+{
+    holding = false;
+    pthread_mutex_init(&registry_mutex, NULL);
+}
 __attribute__((constructor)) static void registry_init(void)
 {
     os_atfork(vm_lock, vm_unlock, fork_child);
