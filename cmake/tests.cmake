@@ -21,6 +21,10 @@ foreach(src ${CONFORMANCE_TESTS})
   target_link_libraries(conf_${name} PRIVATE winmem_static)
   add_test(NAME conformance/${name} COMMAND conf_${name})
 endforeach()
+# Write watch again with the fallback mechanism the host-supported one hides.
+add_test(NAME conformance/vm_write_watch-protect COMMAND conf_vm_write_watch)
+set_tests_properties(conformance/vm_write_watch-protect PROPERTIES
+  ENVIRONMENT WINMEM_WRITE_WATCH=protect)
 
 # A stress test is one file, tests/stress/<name>.c, or a directory,
 # tests/stress/<name>/, whose .c files make one program; either way it is

@@ -450,6 +450,9 @@ WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect
 WINMEM_API SIZE_T winmem_VirtualQuery(LPCVOID address, PMEMORY_BASIC_INFORMATION info, SIZE_T length);
 WINMEM_API BOOL winmem_VirtualLock(LPVOID address, SIZE_T size);
 WINMEM_API BOOL winmem_VirtualUnlock(LPVOID address, SIZE_T size);
+WINMEM_API UINT winmem_GetWriteWatch(DWORD flags, PVOID base, SIZE_T size, PVOID *addresses,
+                                    ULONG_PTR *count, LPDWORD granularity);
+WINMEM_API UINT winmem_ResetWriteWatch(LPVOID base, SIZE_T size);
 
 /* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
 WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
@@ -568,6 +571,8 @@ static inline void winmem_MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_S
 #define VirtualQuery                    winmem_VirtualQuery
 #define VirtualLock                     winmem_VirtualLock
 #define VirtualUnlock                   winmem_VirtualUnlock
+#define GetWriteWatch                   winmem_GetWriteWatch
+#define ResetWriteWatch                 winmem_ResetWriteWatch
 #define AddVectoredExceptionHandler     winmem_AddVectoredExceptionHandler
 #define RemoveVectoredExceptionHandler  winmem_RemoveVectoredExceptionHandler
 #define AddVectoredContinueHandler      winmem_AddVectoredContinueHandler

@@ -174,4 +174,18 @@ void os_context_capture(struct _CONTEXT *ctx);
 /* Writes to standard error with no locks or allocation (signal context). */
 void os_write_err(const char *text, size_t n);
 
+/* ------------------------------------------------------------ write watch */
+/* Pages written since they were last cleared, recorded by the host
+ * (userfaultfd asynchronous write-protect and PAGEMAP_SCAN, Linux 6.7+).
+ * os_watch_open returns 0 when the host can do it (an errno otherwise);
+ * os_watch_start registers a range and clears it; os_watch_clear marks a
+ * range unwritten; os_watch_scan stores the addresses of up to max written
+ * pages in order, clearing exactly those with clear, and returns how many
+ * (or -errno). */
+int os_watch_open(void);
+int os_watch_start(void *addr, size_t size);
+int os_watch_stop(void *addr, size_t size);
+int os_watch_clear(void *addr, size_t size);
+long os_watch_scan(void *addr, size_t size, bool clear, uintptr_t *pages, size_t max);
+
 #endif

@@ -72,6 +72,7 @@ struct vm_alloc {
     unsigned flags;         /* VM_ALLOC_* */
     size_t committed;       /* bytes */
     size_t locked;          /* bytes */
+    struct vm_watch *watch; /* MEM_WRITE_WATCH state, or NULL (vm_watch.c) */
 };
 
 struct vm_run {
@@ -142,6 +143,23 @@ void vm_for_each_alloc(void (*fn)(const struct vm_alloc *, void *), void *ctx);
  *   VM_FAULT_RAISE   an access violation. */
 enum vm_fault_verdict { VM_FAULT_RAISE, VM_FAULT_GUARD, VM_FAULT_RETRY };
 enum vm_fault_verdict vm_fault_check(uintptr_t addr, int access);
+
+/* ---------------------------------------------------------- write watch */
+/* MEM_WRITE_WATCH (vm_watch.c), all under the registry lock.  attach and
+ * changed follow the host calls of reserve, commit, protect and decommit;
+ * get stores up to *count written page addresses of [start, end) through
+ * os_try_copy (ERROR_NOACCESS when addresses is bad) and sets *count. */
+DWORD vm_watch_attach(struct vm_alloc *a);
+void vm_watch_detach(struct vm_alloc *a);
+void vm_watch_changed(struct vm_alloc *a, uintptr_t start, uintptr_t end, bool decommitted);
+enum vm_fault_verdict vm_watch_fault(struct vm_run *r, uintptr_t page, int access);
+DWORD vm_watch_get(struct vm_alloc *a, uintptr_t start, uintptr_t end, bool clear,
+                   PVOID *addresses, ULONG_PTR *count);
+DWORD vm_watch_reset(struct vm_alloc *a, uintptr_t start, uintptr_t end);
+/* True when unwritten watched pages are kept without write access at the
+ * host (the fallback mechanism): R7 then allows write to be missing. */
+bool vm_watch_relaxed(const struct vm_alloc *a);
+const char *vm_watch_mechanism(void);
 
 /* --------------------------------------------------------- protections */
 /* True when protect is a legal protection for private memory (V2.3, V2.4,

@@ -182,10 +182,15 @@ WINMEM_API BOOL winmem_VirtualFree(LPVOID address, SIZE_T size, DWORD type)
     return err ? fail_bool(err) : TRUE;
 }
 
-WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect, PDWORD old)
+/* The caller's out-parameters are written through os_try_copy, so a bad
+ * pointer gets ERROR_NOACCESS as on Windows, whose kernel probes them,
+ * instead of a fault inside winmem (tests/conformance/vm_bad_pointers.c). */
+static bool writable_out(void *p, size_t n) { return p && os_try_copy(p, p, n) == 0; }
+
+WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect, PDWORD old_out)
 {
     uintptr_t start, end;
-    if (!old)
+    if (!writable_out(old_out, sizeof *old_out))
         return fail_bool(ERROR_NOACCESS);                     /* V7.2 */
     protect &= ~PAGE_TARGETS_INVALID;
     if (!vm_protect_valid(protect, false) || !page_range((uintptr_t)address, size, &start, &end))
@@ -193,7 +198,7 @@ WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect
     guard_needs_faults(protect);
     vm_lock();
     struct vm_alloc *a = NULL;
-    DWORD err = 0;
+    DWORD err = 0, old = 0;
     if (!vm_range_in_alloc(start, end, &a) || !vm_range_all(start, end, VM_COMMITTED, 0))
         err = ERROR_INVALID_ADDRESS;                           /* V7.1, V7.5 */
     else if (a->type == MEM_PRIVATE && !vm_protect_valid(protect, true))
@@ -202,9 +207,11 @@ WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect
         /* V7.6: a caching modifier the allocation was not made with is ignored. */
         if (!(a->protect & (PAGE_NOCACHE | PAGE_WRITECOMBINE)))
             protect &= ~(PAGE_NOCACHE | PAGE_WRITECOMBINE);
-        err = vm_protect(start, end, protect, old);
+        err = vm_protect(start, end, protect, &old);
     }
     vm_unlock();
+    if (!err && os_try_copy(old_out, &old, sizeof old) != 0)
+        err = ERROR_NOACCESS;
     return err ? fail_bool(err) : TRUE;
 }
 
@@ -214,9 +221,10 @@ WINMEM_API SIZE_T winmem_VirtualQuery(LPCVOID address, PMEMORY_BASIC_INFORMATION
         return wm_set_error(ERROR_BAD_LENGTH), 0;              /* V9.1 */
     if ((uintptr_t)address > VM_MAX_ADDRESS)
         return wm_set_error(ERROR_INVALID_PARAMETER), 0;
-    if (!info)
+    MEMORY_BASIC_INFORMATION mbi;
+    vm_query((uintptr_t)address, &mbi);
+    if (!info || os_try_copy(info, &mbi, sizeof mbi) != 0)
         return wm_set_error(ERROR_NOACCESS), 0;
-    vm_query((uintptr_t)address, info);
     return sizeof(MEMORY_BASIC_INFORMATION);
 }
 
@@ -245,4 +253,50 @@ WINMEM_API BOOL winmem_VirtualUnlock(LPVOID address, SIZE_T size)
         err = vm_unlock_pages(start, end);
     vm_unlock();
     return err ? fail_bool(err) : TRUE;
+}
+
+/* ------------------------------------------------------------ write watch */
+static UINT fail_uint(DWORD code) { wm_set_error(code); return (UINT)-1; }
+
+/* The watched allocation holding all of [base, base + size), or NULL. */
+static struct vm_alloc *watched(uintptr_t base, size_t size, uintptr_t *start, uintptr_t *end)
+{
+    struct vm_alloc *a;
+    if (!size || !page_range(base, size, start, end) || !vm_range_in_alloc(*start, *end, &a))
+        return NULL;
+    return a->watch ? a : NULL;
+}
+
+WINMEM_API UINT winmem_GetWriteWatch(DWORD flags, PVOID base, SIZE_T size, PVOID *addresses,
+                                    ULONG_PTR *count, LPDWORD granularity)
+{
+    ULONG_PTR want = 0;
+    if (flags & ~WRITE_WATCH_FLAG_RESET || !size)
+        return fail_uint(ERROR_INVALID_PARAMETER);            /* V12.4 */
+    if (!addresses || !count || !writable_out(granularity, sizeof *granularity) ||
+        os_try_copy(&want, count, sizeof want) != 0)
+        return fail_uint(ERROR_NOACCESS);
+    if (!want)
+        return fail_uint(ERROR_INVALID_PARAMETER);
+    uintptr_t start, end;
+    vm_lock();
+    struct vm_alloc *a = watched((uintptr_t)base, size, &start, &end);
+    DWORD err = a ? vm_watch_get(a, start, end, flags & WRITE_WATCH_FLAG_RESET, addresses, &want)
+                  : ERROR_INVALID_PARAMETER;                   /* V12.4 */
+    vm_unlock();
+    DWORD page = (DWORD)vm_page_size();
+    if (!err && (os_try_copy(count, &want, sizeof want) != 0 ||
+                 os_try_copy(granularity, &page, sizeof page) != 0))
+        err = ERROR_NOACCESS;
+    return err ? fail_uint(err) : 0;
+}
+
+WINMEM_API UINT winmem_ResetWriteWatch(LPVOID base, SIZE_T size)
+{
+    uintptr_t start, end;
+    vm_lock();
+    struct vm_alloc *a = watched((uintptr_t)base, size, &start, &end);
+    DWORD err = a ? vm_watch_reset(a, start, end) : ERROR_INVALID_PARAMETER;   /* V12.4 */
+    vm_unlock();
+    return err ? fail_uint(err) : 0;
 }

@@ -50,6 +50,10 @@ enum vm_fault_verdict vm_fault_check(uintptr_t addr, int access)
     struct vm_run *r = vm_run_at(page);
     if (r && r->state == VM_COMMITTED) {
         DWORD old;
+        if ((verdict = vm_watch_fault(r, page, access)) == VM_FAULT_RETRY) {
+            vm_unlock();
+            return verdict;                 /* a watched page's first write */
+        }
         if (r->protect & PAGE_GUARD) {
             if (vm_protect(page, page + vm_page_size(), r->protect & ~PAGE_GUARD, &old) == 0)
                 verdict = VM_FAULT_GUARD;

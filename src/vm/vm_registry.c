@@ -300,6 +300,10 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
                           .state = commit_protect ? VM_COMMITTED : VM_RESERVED };
     run_insert(r, run_le(addr));
     vm_reserved_bytes += host_size;
+    if ((flags & VM_ALLOC_WRITE_WATCH) && (err = vm_watch_attach(a)) != 0) {
+        vm_release(a);
+        return err;
+    }
     *out = addr;
     return 0;
 }
@@ -328,6 +332,7 @@ DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
     }
     a->committed += newly;
     merge_around(start, end);
+    vm_watch_changed(a, start, end, false);
     return 0;
 }
 
@@ -356,6 +361,7 @@ DWORD vm_decommit(uintptr_t start, uintptr_t end)
     vm_locked_bytes -= locked;
     vm_charge_give(committed);
     merge_around(start, end);
+    vm_watch_changed(a, start, end, true);
     return 0;
 }
 
@@ -376,6 +382,7 @@ DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
     FOR_RUNS_IN(r, start, end)
         r->protect = protect;
     merge_around(start, end);
+    vm_watch_changed(vm_run_at(start)->alloc, start, end, false);
     return 0;
 }
 
@@ -393,6 +400,7 @@ DWORD vm_release(struct vm_alloc *a)
         r = next;
     }
     vm_space_released(a->base);
+    vm_watch_detach(a);
     wm_pool_put(&alloc_pool, a);
     return 0;
 }
@@ -452,13 +460,15 @@ DWORD vm_reset_undo(uintptr_t start, uintptr_t end)
         uintptr_t lo = r->start > start ? r->start : start;
         uintptr_t hi = r->end < end ? r->end : end;
         int prot = vm_host_prot(r->protect);
-        bool writable = prot & OS_PROT_WRITE;
+        /* Watched pages may lack write access at the host (vm_watch.c). */
+        bool writable = (prot & OS_PROT_WRITE) && !vm_watch_relaxed(r->alloc);
         if (!writable && os_restore_protect((void *)lo, hi - lo, OS_PROT_READ | OS_PROT_WRITE))
             return ERROR_NOT_ENOUGH_MEMORY;
         for (uintptr_t p = lo; p < hi; p += page)
             __atomic_fetch_or((volatile unsigned char *)p, 0, __ATOMIC_RELAXED);
         if (!writable)
             os_restore_protect((void *)lo, hi - lo, prot);
+        vm_watch_changed(r->alloc, lo, hi, false);
     }
     mark_runs(start, end, VM_RUN_RESET, false);
     return 0;
