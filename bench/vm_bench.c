@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include "vm/vm.h"
 #include "os/os.h"
+#include "bench.h"
 
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -37,82 +38,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPS 5
-#define MIN_NS 100000000ull         /* each measurement lasts at least 100 ms */
 #define LIVE 1000                   /* other reservations in the "live" cases */
 #define QUERY_RESERVATIONS 10000
 #define QUERY_ADDRS 65536           /* power of two */
 #define MAP_RESERVATIONS 10000
 
 static size_t page;
-static volatile uintptr_t sink;     /* keeps every result observable */
 
 static void die(const char *what)
 {
     fprintf(stderr, "vm_bench: %s failed (error %u)\n", what, (unsigned)GetLastError());
     exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-/* ----------------------------------------------------------- measuring */
-/* A benchmark body, void body(void *ctx, uint64_t n), runs n operations. */
-static uint64_t time_body(void (*body)(void *, uint64_t), void *ctx, uint64_t n)
-{
-    uint64_t t0 = now_ns();
-    body(ctx, n);
-    return now_ns() - t0;
-}
-
-/* The operation count that makes one measurement last at least MIN_NS. */
-static uint64_t calibrate(void (*body)(void *, uint64_t), void *ctx)
-{
-    uint64_t n = 1;
-    for (;;) {
-        uint64_t t = time_body(body, ctx, n);
-        if (t >= MIN_NS)
-            return n;
-        if (t < MIN_NS / 100)
-            n *= 10;
-        else
-            n = n * MIN_NS / t + n / 8 + 1;
-    }
-}
-
-static void print_rule(void)
-{
-    printf("  %-36s-+-%12s-+-%12s-+-%7s-+-%s\n", "------------------------------------",
-           "------------", "------------", "-------", "------");
-}
-
-/* Times both sides and prints one row: case | winmem | raw | ratio | goal. */
-static void compare(const char *name, const char *goal, void (*winmem)(void *, uint64_t), void (*raw)(void *, uint64_t), void *ctx)
-{
-    uint64_t nw = calibrate(winmem, ctx), nr = calibrate(raw, ctx);
-    double best_w = 1e300, best_r = 1e300;
-    for (int rep = 0; rep < REPS; rep++) {
-        double w = (double)time_body(winmem, ctx, nw) / (double)nw;
-        double r = (double)time_body(raw, ctx, nr) / (double)nr;
-        best_w = w < best_w ? w : best_w;
-        best_r = r < best_r ? r : best_r;
-    }
-    printf("  %-36s | %12.1f | %12.1f | %6.2fx | %s\n", name, best_w, best_r,
-           best_w / best_r, goal);
-    fflush(stdout);
 }
 
 /* ------------------------------------------------- counting host events */
@@ -533,29 +469,6 @@ static void host_maps(void)
 }
 
 /* --------------------------------------------------------------- main */
-static void print_machine(void)
-{
-    struct utsname u;
-    char model[256] = "unknown", line[512];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (!strncmp(line, "model name", 10) && colon) {
-            snprintf(model, sizeof model, "%s", colon + 2);
-            model[strcspn(model, "\n")] = 0;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    uname(&u);
-    printf("vm_bench: winmem's virtual-memory layer against raw system calls\n");
-    printf("machine: %s %s %s, %ld CPUs (%s), page %zu bytes\n", u.sysname, u.release,
-           u.machine, sysconf(_SC_NPROCESSORS_ONLN), model, page);
-    printf("timing: best of %d runs of >= %llu ms each; ratio = winmem / raw\n\n", REPS,
-           MIN_NS / 1000000);
-}
-
 /* Runs fn(case) for each cycle case, with its live reservations around it. */
 static void for_each_cycle(struct live *live, void (*fn)(const struct cycle_case *))
 {
@@ -603,7 +516,8 @@ int main(int argc, char **argv)
     page = (size_t)sysconf(_SC_PAGESIZE);
     if (argc > 1 && !strcmp(argv[1], "loop"))
         return loop_only(argc, argv);
-    print_machine();
+    print_machine("vm_bench: winmem's virtual-memory layer against raw system calls",
+                  "winmem / raw");
     syscall_fd = tracepoint_open("raw_syscalls/sys_enter");
     struct live *live = malloc(sizeof *live);
     struct query_set *q = malloc(sizeof *q);

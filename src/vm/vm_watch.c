@@ -102,6 +102,8 @@ DWORD vm_watch_attach(struct vm_alloc *a)
         if (os_watch_start((void *)a->base, a->size) != 0)
             return ERROR_NOT_ENOUGH_MEMORY;
     } else {
+        if (os_fault_arm() != 0)            /* the first writes arrive as faults */
+            return ERROR_NOT_ENOUGH_MEMORY;
         size_t pages = a->size / vm_page_size();
         w.bitmap_bytes = wm_align_up((pages + BITS - 1) / BITS * sizeof(unsigned long), vm_page_size());
         void *bits = NULL;
