@@ -1,7 +1,8 @@
 /*
  * demo.c — `winmem demo`: a narrated tour of the virtual-memory layer, doing
  * what a reader of a Win32 memory chapter would try, and showing the
- * process's regions after each step as Windows tools show them.
+ * process's regions after each step as Windows tools show them, then
+ * exceptions: the sparse array, a guard page and write watch.
  * Later layers (heaps, Global memory, file mappings) add their own stops.
  */
 #include "tool.h"
@@ -117,6 +118,107 @@ static void tour_reserve_commit(void)
     result_bool("VirtualFree(base, 0, MEM_RELEASE) again", VirtualFree(base, 0, MEM_RELEASE));
 }
 
+/* ------------------------------------------------------ exceptions */
+static char *sparse;
+static SIZE_T sparse_size;
+static volatile int sparse_faults;
+
+static LONG CALLBACK commit_on_touch(EXCEPTION_POINTERS *info)
+{
+    EXCEPTION_RECORD *rec = info->ExceptionRecord;
+    char *at = (char *)rec->ExceptionInformation[1];
+    if (rec->ExceptionCode != EXCEPTION_ACCESS_VIOLATION || at < sparse ||
+        at >= sparse + sparse_size || !VirtualAlloc(at, 1, MEM_COMMIT, PAGE_READWRITE))
+        return EXCEPTION_CONTINUE_SEARCH;
+    sparse_faults++;
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+static void touch(SIZE_T offset, char value)
+{
+    __asm__ volatile("" ::: "memory");
+    sparse[offset] = value;
+    __asm__ volatile("" ::: "memory");
+}
+
+/* The sparse array: a reservation whose pages a vectored exception handler
+ * commits the first time each is touched. */
+static void tour_sparse_array(void)
+{
+    sparse_size = 64 * MiB;
+    step("A sparse array that grows as it is touched",
+         "Reserve 64 MiB and register a vectored exception handler. Touching a\n"
+         "    reserved page raises EXCEPTION_ACCESS_VIOLATION; the handler commits that\n"
+         "    page and answers EXCEPTION_CONTINUE_EXECUTION, and the write runs again.");
+    sparse = VirtualAlloc(NULL, sparse_size, MEM_RESERVE, PAGE_NOACCESS);
+    result_ptr("VirtualAlloc(NULL, 64 MiB, MEM_RESERVE, PAGE_NOACCESS)", sparse);
+    if (!sparse)
+        return;
+    PVOID h = AddVectoredExceptionHandler(1, commit_on_touch);
+    static const SIZE_T rounds[][2] = { { 1, 0 }, { 8, 7 * MiB + 12345 }, { 64, 997 * 4096 } };
+    for (int r = 0; r < 3; r++) {
+        int before = sparse_faults;
+        for (SIZE_T i = 0; i < rounds[r][0]; i++)
+            touch((i * rounds[r][1] + 40 * MiB) % sparse_size, (char)i);
+        printf("\n%s%u write%s, %d fault%s: one for each page not committed yet\n", IND,
+               (unsigned)rounds[r][0], rounds[r][0] == 1 ? "" : "s", sparse_faults - before,
+               sparse_faults - before == 1 ? "" : "s");
+        print_strip(sparse, sparse + sparse_size, 64, IND);
+        print_counters(IND);
+    }
+    int before = sparse_faults;
+    for (SIZE_T i = 0; i < 64; i++)
+        touch((i * 997 * 4096 + 40 * MiB) % sparse_size, 1);
+    printf("\n%sthe same 64 writes again: %d faults (their pages are committed now)\n", IND,
+           sparse_faults - before);
+    RemoveVectoredExceptionHandler(h);
+    VirtualFree(sparse, 0, MEM_RELEASE);
+}
+
+static volatile DWORD guard_code;
+static LONG CALLBACK note_guard(EXCEPTION_POINTERS *info)
+{
+    if (info->ExceptionRecord->ExceptionCode != STATUS_GUARD_PAGE_VIOLATION)
+        return EXCEPTION_CONTINUE_SEARCH;
+    guard_code = info->ExceptionRecord->ExceptionCode;
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+/* A guard page fires once; write watch lists the pages written. */
+static void tour_guard_and_watch(void)
+{
+    step("A guard page, and the pages written since a reset",
+         "PAGE_GUARD raises STATUS_GUARD_PAGE_VIOLATION (0x80000001) on the first touch\n"
+         "    and is gone after it. MEM_WRITE_WATCH keeps a list of the pages written.");
+    char *p = VirtualAlloc(NULL, 16 * 4096, MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
+                           PAGE_READWRITE);
+    DWORD old;
+    if (!p || !VirtualProtect(p + 4 * 4096, 4096, PAGE_READWRITE | PAGE_GUARD, &old))
+        return;
+    PVOID h = AddVectoredExceptionHandler(1, note_guard);
+    print_regions(p, p + 16 * 4096, IND);
+    __asm__ volatile("" ::: "memory");
+    p[4 * 4096] = 1;
+    __asm__ volatile("" ::: "memory");
+    printf("%sfirst write to page 4: exception 0x%08x; the second raises nothing\n", IND,
+           (unsigned)guard_code);
+    guard_code = 0;
+    p[4 * 4096] = 2;
+    p[9 * 4096 + 100] = 3;
+    print_regions(p, p + 16 * 4096, IND);
+    PVOID pages[16];
+    ULONG_PTR count = 16;
+    DWORD granularity;
+    if (GetWriteWatch(WRITE_WATCH_FLAG_RESET, p, 16 * 4096, pages, &count, &granularity) == 0) {
+        printf("%sGetWriteWatch: %u pages written:", IND, (unsigned)count);
+        for (ULONG_PTR i = 0; i < count; i++)
+            printf(" page %d", (int)(((char *)pages[i] - p) / 4096));
+        printf(" (reset now)\n");
+    }
+    RemoveVectoredExceptionHandler(h);
+    VirtualFree(p, 0, MEM_RELEASE);
+}
+
 /* The whole address space summed by type, as VMMap's summary shows it. */
 static void tour_whole_process(void)
 {
@@ -158,6 +260,8 @@ int demo_main(int argc, char **argv)
            "the range: ' ' free  '.' reserved  '#' read-write  'r' read-only  'x' executable\n");
     tour_system();
     tour_reserve_commit();
+    tour_sparse_array();
+    tour_guard_and_watch();
     tour_whole_process();
     printf("\nNext stops arrive with the heap, Global memory and file-mapping layers.\n");
     return 0;
