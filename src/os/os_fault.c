@@ -356,11 +356,13 @@ static void copy_volatile(void *dst, const void *src, size_t n)
 }
 
 /* True when [p, p + n) lies in the live part of this thread's stack, above
- * the caller's frame: always accessible, so no fault can happen there. */
+ * the caller's frame: always accessible, so no fault can happen there.
+ * (Not when running on the alternate stack: it lies elsewhere.) */
 static bool on_live_stack(const void *p, size_t n)
 {
     uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
-    return this_stack.hi && a >= sp && a + n >= a && a + n <= this_stack.hi;
+    const struct thread_stack *s = &this_stack;
+    return s->hi && sp >= s->lo && sp < s->hi && a >= sp && a + n >= a && a + n <= s->hi;
 }
 
 int os_try_copy(void *dst, const void *src, size_t n)
