@@ -453,6 +453,11 @@ WINMEM_API BOOL winmem_VirtualUnlock(LPVOID address, SIZE_T size);
 WINMEM_API UINT winmem_GetWriteWatch(DWORD flags, PVOID base, SIZE_T size, PVOID *addresses,
                                     ULONG_PTR *count, LPDWORD granularity);
 WINMEM_API UINT winmem_ResetWriteWatch(LPVOID base, SIZE_T size);
+/* winmem's extension: how MEM_WRITE_WATCH learns of writes in this process,
+ * "host" (the kernel records them; writes by the kernel count) or "protect"
+ * (write faults; a read() into an unwritten watched page fails with EFAULT).
+ * See docs/EXCEPTIONS.md. */
+WINMEM_API const char *winmem_write_watch_mechanism(void);
 
 /* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
 WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
@@ -500,9 +505,13 @@ typedef struct winmem_try_frame {
 WINMEM_API void winmem_try_enter(winmem_try_frame *frame, WINMEM_TRY_FILTER filter, void *context);
 WINMEM_API void winmem_try_leave(winmem_try_frame *frame);
 
+/* A nested WINMEM_TRY's frame hides the outer one's by design. */
 #define WINMEM_TRY(filter, context)                                           \
     do {                                                                      \
+        _Pragma("GCC diagnostic push")                                        \
+        _Pragma("GCC diagnostic ignored \"-Wshadow\"")                        \
         winmem_try_frame winmem_frame_;                                       \
+        _Pragma("GCC diagnostic pop")                                         \
         winmem_try_enter(&winmem_frame_, (filter), (context));                \
         if (sigsetjmp(winmem_frame_.jump, 0) == 0) {
 #define WINMEM_EXCEPT                                                         \

@@ -25,10 +25,9 @@
  *   E1. Each handler list is a doubly linked list under list_mutex; a handle
  *       is valid exactly while its entry is on a list (Remove checks, so a
  *       stale or foreign handle is refused without being dereferenced).
- *   E2. A thread's try frames are chained innermost first, each at a lower
- *       stack address than the one it is nested in.  A frame whose address
- *       lies below the stack pointer of an exception belongs to a function
- *       that returned without leaving it; dispatch drops it.
+ *   E2. A thread's try frames are chained innermost first.  A frame whose
+ *       body was left early (return, break: documented misuse) stays on the
+ *       chain until the frame around it is left, which drops it too.
  *   E3. Dispatch never holds list_mutex while a handler runs, so handlers
  *       may add and remove handlers, raise, and call every winmem API.
  */

@@ -27,6 +27,7 @@ enum outcome { RESUME_CONTEXT, RESUME_AS_HOST_LEFT_IT };
 WINMEM_API void winmem_try_enter(winmem_try_frame *frame, WINMEM_TRY_FILTER filter, void *context)
 {
     except_arm();
+    os_altstack_ensure();     /* once per thread: a stack overflow is reported */
     frame->outer = try_top;
     frame->filter = filter;
     frame->context = context;

@@ -38,6 +38,11 @@ static os_fault_handler fault_handler;
 
 static TLS sigjmp_buf *copy_recovery;   /* set while os_try_copy copies */
 static TLS int chain_depth;             /* earlier handlers being called */
+static TLS struct {                     /* the fault handed to them */
+    int signo, code;
+    void *addr;
+} chained;
+static TLS bool chain_declined;         /* it came back with no one left */
 
 struct thread_stack {
     void *alt_base;                     /* our alternate stack's mapping */
@@ -116,6 +121,21 @@ static uint64_t fault_syndrome(const ucontext_t *uc)
 }
 #endif
 
+#if defined(__aarch64__)
+/* Whether an A64 load/store instruction writes memory.  In the load/store
+ * group (op0 bits 27 and 25 = 1, 0) bit 22 is L, 1 for loads, in the
+ * register, pair and exclusive forms; the atomic memory operations
+ * (LDADD, SWP, CAS...) read and write, and count as writes. */
+static bool store_instruction(uint32_t insn)
+{
+    if ((insn & 0x0a000000u) != 0x08000000u)
+        return false;
+    bool atomic = (insn & 0x3f200c00u) == 0x38200000u;
+    bool compare_swap = (insn & 0x3fa00000u) == 0x08a00000u;   /* CAS, CASP */
+    return atomic || compare_swap || !(insn & (1u << 22));
+}
+#endif
+
 /* Read, write or execute, from what the processor reported. */
 static int access_type(const ucontext_t *uc, int signo, uintptr_t *addr)
 {
@@ -131,14 +151,22 @@ static int access_type(const ucontext_t *uc, int signo, uintptr_t *addr)
         return OS_ACCESS_EXEC;
     return (err & 0x2) ? OS_ACCESS_WRITE : OS_ACCESS_READ;
 #elif defined(__aarch64__)
-    (void)signo, (void)addr;
+    (void)signo;
     uint64_t esr = fault_syndrome(uc);
-    unsigned ec = (unsigned)(esr >> 26) & 0x3f;
-    if (ec == 0x20 || ec == 0x21)
+    if (esr) {
+        unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+        if (ec == 0x20 || ec == 0x21)
+            return OS_ACCESS_EXEC;
+        bool data_abort = ec == 0x24 || ec == 0x25;
+        bool write = (esr >> 6) & 1, cache_op = (esr >> 8) & 1;
+        return data_abort && write && !cache_op ? OS_ACCESS_WRITE : OS_ACCESS_READ;
+    }
+    /* No syndrome (an emulator such as qemu-user gives none): an instruction
+     * fetch faults at its own address; otherwise read the instruction. */
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.pc;
+    if (*addr == pc || *addr == (pc & ~(uintptr_t)4095))
         return OS_ACCESS_EXEC;
-    bool data_abort = ec == 0x24 || ec == 0x25;
-    bool write = (esr >> 6) & 1, cache_op = (esr >> 8) & 1;
-    return data_abort && write && !cache_op ? OS_ACCESS_WRITE : OS_ACCESS_READ;
+    return store_instruction(*(const uint32_t *)pc) ? OS_ACCESS_WRITE : OS_ACCESS_READ;
 #endif
 }
 
@@ -187,16 +215,34 @@ static bool call_earlier(int i, int level, int signo, siginfo_t *si, void *uc)
     if (!(e->sa_flags & SA_NODEFER))
         sigaddset(&block, signo);
     pthread_sigmask(SIG_BLOCK, &block, &old);
+    int outer_depth = chain_depth;
+    __typeof__(chained) outer = chained;
     chain_depth = level + 1;
+    chained.signo = signo;
+    chained.code = si->si_code;
+    chained.addr = si->si_addr;
+    chain_declined = false;
     if (e->sa_flags & SA_SIGINFO)
         e->sa_sigaction(signo, si, uc);
     else
         e->sa_handler(signo);
-    chain_depth = 0;
+    bool declined = chain_declined;
+    chain_depth = outer_depth;
+    chained = outer;
+    chain_declined = false;
     if (e->sa_flags & SA_RESETHAND)
         e->sa_handler = SIG_DFL, e->sa_flags &= ~SA_SIGINFO;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return true;
+    return !declined;
+}
+
+/* True when a signal arriving while an earlier handler runs is that handler
+ * passing its fault back to the one it replaced (which was winmem's), not a
+ * new fault of its own.  Handlers pass the same siginfo, or a copy. */
+static bool passed_back(int signo, const siginfo_t *si)
+{
+    return chain_depth > 0 && signo == chained.signo && si->si_code == chained.code &&
+           si->si_addr == chained.addr;
 }
 
 bool os_fault_chain(struct os_fault *f)
@@ -215,12 +261,12 @@ static void on_fault(int signo, siginfo_t *si, void *uc)
         siglongjmp(*r, 1);
     }
     int i = signal_index(signo);
-    if (chain_depth > 0) {
-        /* An earlier handler passed the fault back to us, as handlers do to
-         * the one they replaced: hand it to the one behind that. */
+    if (passed_back(signo, si)) {
+        /* Hand it to the handler behind that one; when none is left, the
+         * chain declines and winmem's last chance takes the fault. */
         int level = chain_depth;
         if (i < 0 || level >= earlier_count[i] || !call_earlier(i, level, signo, si, uc))
-            os_fault_die(signo);
+            chain_declined = true;
         errno = saved_errno;
         return;
     }

@@ -159,7 +159,6 @@ DWORD vm_watch_reset(struct vm_alloc *a, uintptr_t start, uintptr_t end);
 /* True when unwritten watched pages are kept without write access at the
  * host (the fallback mechanism): R7 then allows write to be missing. */
 bool vm_watch_relaxed(const struct vm_alloc *a);
-const char *vm_watch_mechanism(void);
 
 /* --------------------------------------------------------- protections */
 /* True when protect is a legal protection for private memory (V2.3, V2.4,

@@ -50,10 +50,13 @@ static enum watch_mode decide(void)
     return mode;
 }
 
-const char *vm_watch_mechanism(void)
+/* winmem's own extension (winmem.h): which mechanism this process uses. */
+WINMEM_API const char *winmem_write_watch_mechanism(void)
 {
-    return decide() == WATCH_HOST ? "host (userfaultfd write-protect, PAGEMAP_SCAN)"
-                                  : "protect (write faults)";
+    vm_lock();
+    const char *name = decide() == WATCH_HOST ? "host" : "protect";
+    vm_unlock();
+    return name;
 }
 
 static size_t page_index(const struct vm_alloc *a, uintptr_t addr)

@@ -9,11 +9,11 @@
  * winmem forgets it; Windows does not document it).
  *
  * Against winmem the test also runs with WINMEM_WRITE_WATCH=protect (the
- * fallback without host support), where a read() into a watched page fails
- * with EFAULT, as docs/EXCEPTIONS.md says: that check is skipped there.
+ * fallback for hosts before Linux 6.7), where a read() into a watched page
+ * fails with EFAULT, as docs/EXCEPTIONS.md says: that check is skipped
+ * whenever winmem_write_watch_mechanism() says the fallback is in use.
  */
 #include "conformance.h"
-#include <stdlib.h>
 
 #ifdef _WIN32
 #include <fcntl.h>
@@ -99,8 +99,7 @@ static void test_system_writes(void)
     static char msg[3 * 4096];
     int fds[2];
 #ifndef _WIN32
-    const char *how = getenv("WINMEM_WRITE_WATCH");
-    if (how && !strcmp(how, "protect")) {
+    if (!strcmp(winmem_write_watch_mechanism(), "protect")) {
         cf_skipped++;
         CHECK(VirtualFree(p, 0, MEM_RELEASE));
         return;
