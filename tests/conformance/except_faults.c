@@ -1,7 +1,8 @@
 /*
  * except_faults.c — hardware faults as exceptions (reference X2, X7, V8):
  * the record and CONTEXT of read, write and execute violations, a handler
- * that changes registers and resumes, guard pages that fire once, and the
+ * that changes registers and resumes, a division by zero and an undefined
+ * instruction, guard pages that fire once, and the
  * sparse array that commits each page the first time it is touched.
  *
  * Expected values confirmed under Wine 8 with ../shared/tools/win32-oracle.
@@ -194,6 +195,46 @@ static void test_context_resume(void)
 }
 #endif
 
+/* Faults other than memory ones: an integer division by zero and an
+ * undefined instruction, each stepped over by the handler (x86-64 only:
+ * the instructions are known bytes there). */
+#if defined(__x86_64__)
+static volatile DWORD other_code;
+static volatile DWORD other_params;
+static LONG CALLBACK step_over_fault(EXCEPTION_POINTERS *info)
+{
+    CONTEXT *ctx = info->ContextRecord;
+    const unsigned char *ip = (const unsigned char *)ctx->Rip;
+    DWORD code = info->ExceptionRecord->ExceptionCode;
+    if (code == EXCEPTION_INT_DIVIDE_BY_ZERO && ip[0] == 0x48 && ip[1] == 0xf7 && ip[2] == 0xf1)
+        ctx->Rip += 3;                                     /* div %rcx */
+    else if (code == EXCEPTION_ILLEGAL_INSTRUCTION && ip[0] == 0x0f && ip[1] == 0x0b)
+        ctx->Rip += 2;                                     /* ud2 */
+    else
+        return EXCEPTION_CONTINUE_SEARCH;
+    other_code = code;
+    other_params = info->ExceptionRecord->NumberParameters;
+    CHECK(info->ExceptionRecord->ExceptionAddress == (PVOID)ip);
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+static void test_other_faults(void)
+{
+    PVOID h = AddVectoredExceptionHandler(1, step_over_fault);
+    ULONG_PTR quotient = 7, remainder = 0;
+    __asm__ volatile(".byte 0x48, 0xf7, 0xf1"            /* div %rcx */
+                     : "+a"(quotient), "+d"(remainder) : "c"(0ULL) : "cc");
+    CHECK_EQ(other_code, EXCEPTION_INT_DIVIDE_BY_ZERO);
+    CHECK_EQ(other_params, 0);
+    CHECK_EQ(quotient, 7);                                 /* the division never ran */
+    other_code = 0;
+    __asm__ volatile(".byte 0x0f, 0x0b" ::: "memory");    /* ud2 */
+    CHECK_EQ(other_code, EXCEPTION_ILLEGAL_INSTRUCTION);
+    CHECK_EQ(other_params, 0);
+    CHECK_EQ(RemoveVectoredExceptionHandler(h), 1);
+}
+#endif
+
 /* V8: a guard page fires once, for that page only, before any handler
  * runs; the neighbours keep their guards. */
 static void test_guard_pages(void)
@@ -346,6 +387,7 @@ int main(void)
     test_execute_violation();
 #if defined(__x86_64__)
     test_context_resume();
+    test_other_faults();
 #endif
     test_guard_pages();
     test_sparse_array();

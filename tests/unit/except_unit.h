@@ -20,6 +20,7 @@
 #include "unit.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
