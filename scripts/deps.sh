@@ -6,6 +6,7 @@
 #   wine      mingw-w64 and wine64 (make conformance-wine)
 #   bench     mimalloc, jemalloc, tcmalloc for side-by-side runs (make bench)
 #   sanitize  clang with its sanitizer and fuzzer runtimes
+#   aarch64   a cross compiler and qemu-user (make check-aarch64)
 set -euo pipefail
 
 need=()
@@ -18,6 +19,7 @@ for group in "$@"; do
     wine)     want mingw-w64; want wine64 ;;
     bench)    want libmimalloc-dev; want libjemalloc-dev; want libtcmalloc-minimal4 ;;
     sanitize) want clang; want libclang-rt-14-dev ;;
+    aarch64)  want gcc-aarch64-linux-gnu; want libc6-dev-arm64-cross; want qemu-user ;;
     *) echo "deps.sh: unknown group $group" >&2; exit 2 ;;
   esac
 done

@@ -10,9 +10,12 @@
  * again first.  Consecutive reservations are adjacent, so the host merges
  * their PROT_NONE mappings and the mapping count stays low.
  *
- * MEM_TOP_DOWN, large pages, and any reservation the arena cannot take go to
- * the host's own placement (top-down below the stack), aligned to 64 KiB by
- * mapping a little more and trimming when the host's choice is not aligned.
+ * MEM_TOP_DOWN reservations come down from the arena's top (ARENA_HIGH), so
+ * they lie above every bottom-up one wherever the host puts its own mappings
+ * (under an emulator such as qemu-user it puts them low).  Large pages, and
+ * any reservation the arena cannot take, go to the host's own placement,
+ * aligned to 64 KiB by mapping a little more and trimming when the host's
+ * choice is not aligned.
  */
 #include "vm.h"
 #include "../os/os.h"
@@ -31,7 +34,8 @@
 #define ARENA_FIRST (ARENA_LOW + VM_GRANULARITY)
 
 static uintptr_t cursor = ARENA_FIRST;    /* under the registry lock */
-static uintptr_t frontier = ARENA_FIRST;  /* end of the highest arena placement */
+static uintptr_t frontier = ARENA_FIRST;  /* end of the highest bottom-up placement */
+static uintptr_t top_cursor = ARENA_HIGH; /* base of the last top-down placement */
 static bool sentinel_tried;
 
 static void place_sentinel(void)
@@ -107,6 +111,40 @@ static int place_in_arena(uintptr_t *out, size_t size, int prot)
     return ENOMEM;
 }
 
+/* The highest free span below top_cursor: the first allocation in the way
+ * sends the search below its base, and so does a mapping winmem did not
+ * make.  Stops before meeting the bottom-up placements. */
+static int place_top_down(uintptr_t *out, size_t size, int prot)
+{
+    if (!ARENA_USABLE)
+        return ENOMEM;
+    if (!sentinel_tried)
+        place_sentinel();
+    uintptr_t top = top_cursor;
+    for (int step = 0; step < ARENA_STEPS; step++) {
+        if (top < frontier + size)
+            return ENOMEM;
+        uintptr_t a = top - size;
+        struct vm_run *r = vm_run_from(a);
+        if (r && r->start < top) {
+            top = r->alloc->base;
+            continue;
+        }
+        void *p = (void *)a;
+        int err = os_map(&p, size, prot, OS_MAP_EXACT);
+        if (err == 0) {
+            *out = a;
+            top_cursor = a;
+            return 0;
+        }
+        struct os_mapping m;
+        if (err != EEXIST || !os_mapping_after(a, &m) || m.start >= top)
+            return err;
+        top = wm_align_down(m.start, VM_GRANULARITY);
+    }
+    return ENOMEM;
+}
+
 static int place_by_host(uintptr_t *out, size_t size, int prot, unsigned os_flags)
 {
     void *p = NULL;
@@ -140,8 +178,9 @@ DWORD vm_space_map(uintptr_t *addr, size_t size, int prot, unsigned flags)
         err = os_map(&p, size, prot, OS_MAP_EXACT | os_flags);
         return err ? map_error(err) : 0;
     }
-    if (!(flags & (VM_ALLOC_TOP_DOWN | VM_ALLOC_LARGE_PAGES))) {
-        err = place_in_arena(addr, size, prot);
+    if (!(flags & VM_ALLOC_LARGE_PAGES)) {
+        err = (flags & VM_ALLOC_TOP_DOWN) ? place_top_down(addr, size, prot)
+                                          : place_in_arena(addr, size, prot);
         if (err == 0)
             return 0;
     }
@@ -153,4 +192,6 @@ void vm_space_released(uintptr_t base)
 {
     if (base >= ARENA_FIRST && base < cursor)
         cursor = base;
+    if (base >= top_cursor && base < ARENA_HIGH)
+        top_cursor = ARENA_HIGH;        /* room above: search from the top again */
 }

@@ -135,6 +135,16 @@ static void test_tail_and_placement(void)
     CHECK(top > c && top > b2 && top > a);
     CHECK_EQ((uintptr_t)top & 0xffff, 0);
     CHECK_VALID();
+
+    /* Top-down goes down; the highest free room is used again first. */
+    char *lower = VirtualAlloc(NULL, 0x30000, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE);
+    CHECK(lower && lower + 0x30000 <= top && lower > c);
+    CHECK(VirtualFree(top, 0, MEM_RELEASE));
+    char *again = VirtualAlloc(NULL, 0x8000, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE);
+    CHECK(again == top);
+    top = again;
+    CHECK(VirtualFree(lower, 0, MEM_RELEASE));
+    CHECK_VALID();
     VirtualFree(a, 0, MEM_RELEASE);
     VirtualFree(b2, 0, MEM_RELEASE);
     VirtualFree(c, 0, MEM_RELEASE);
