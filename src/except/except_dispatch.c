@@ -58,8 +58,10 @@ static LONG call_frames(EXCEPTION_POINTERS *info)
             answer = f->filter(info, f->context);
             in_dispatch_code = true;
         }
-        if (answer == EXCEPTION_CONTINUE_EXECUTION)
-            return answer;
+        /* As compiled __except filters read it: below 0 continues, 0
+         * searches on, above 0 runs the handler. */
+        if (answer < 0)
+            return EXCEPTION_CONTINUE_EXECUTION;
         if (answer == EXCEPTION_CONTINUE_SEARCH)
             continue;
         f->record = *info->ExceptionRecord;
