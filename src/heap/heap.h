@@ -1,0 +1,124 @@
+/*
+ * heap.h — the heap layer: HeapCreate … HeapWalk on winmem's own
+ * VirtualAlloc, laid out as Windows lays its heap out (a back end of
+ * segments with block headers, a low-fragmentation front end that takes
+ * over a size once it is busy, large blocks straight from VirtualAlloc),
+ * with the front end built for speed the way mimalloc is.
+ *
+ * STATUS: design, being built (issue 4).  The map (heap_map.c) exists;
+ * the rest of this header states what the other files will hold, so that
+ * each piece lands against a settled contract.
+ *
+ * Tiers (reference ../shared/reference/heap.md, H4-H15)
+ *   back end   Variable-size blocks in segments the heap reserves through
+ *              vm and commits as it grows.  Every block has a 16-byte
+ *              header in front of it, encoded with the heap's key and
+ *              checksummed (Windows' HEAP_ENTRY does the same), holding its
+ *              size, its neighbour's size, its state and its slack (capacity
+ *              minus the size asked for, so HeapSize is exact).  Free blocks
+ *              sit in size bins (exact 16-byte bins up to 2 KiB, then four per
+ *              doubling) with a bitmap of non-empty bins; neighbours coalesce
+ *              on free; free runs of whole pages are decommitted after a
+ *              quiet period (HEAP_PURGE_DELAY_MS) or at once by HeapCompact.
+ *              Serves every size in fixed-size heaps, and the first
+ *              allocations of every size in growable ones.
+ *   front end  Once a size class has been allocated HEAP_FRONT_AFTER times
+ *              in a heap (Windows enables its LFH buckets the same way), its
+ *              blocks come from pages of one class, 64 KiB-aligned spans of
+ *              front-end segments.  A page belongs to one thread at a time
+ *              (its owner allocates and frees without a lock); other threads
+ *              free into the page's atomic list, which the owner takes back
+ *              in one exchange.  No per-block header: the page's out-of-band
+ *              tag array holds each block's slack, or HEAP_TAG_FREE.
+ *   large      Blocks of HEAP_LARGE_MIN bytes and more in growable heaps get
+ *              their own VirtualAlloc reservation, released by HeapFree.
+ *
+ * Objects
+ *   struct heap            one Win32 heap; its handle is its address, the
+ *                          base of its first segment (64 KiB-aligned, H4).
+ *   struct heap_segment    a back-end reservation: blocks, its commit map
+ *                          and its block-start bitmap (out of band).
+ *   struct heap_page       a front-end page: class, free lists, tag array.
+ *   struct heap_thread     one thread's state in one heap: its current page
+ *                          for each class.  Belongs to the heap (HeapDestroy
+ *                          frees it; a thread's cache entry holds the heap's
+ *                          id, so a stale entry misses instead of reading a
+ *                          destroyed heap's state).
+ *   struct heap_large      a large block's descriptor.
+ *   heap map               one process-wide radix table from every 64 KiB
+ *                          granule any heap owns to its span descriptor
+ *                          (segment, page or large block): how a pointer
+ *                          handed to HeapFree, HeapSize or HeapValidate is
+ *                          resolved without trusting a byte next to it.
+ *
+ * Invariants (heap_validate checks each, one reason per violation)
+ *   P1. Back end: the blocks of a segment tile its committed part; each
+ *       header decodes, checksums, and its size matches the next block's
+ *       previous-size; the block-start bitmap has exactly their starts.
+ *   P2. No two free back-end blocks are neighbours; every free block is in
+ *       the bin of its size exactly once; the bin bitmap says which bins
+ *       are non-empty.
+ *   P3. A busy block's slack is below its capacity; HeapSize = capacity -
+ *       slack.  Front-end tags: HEAP_TAG_FREE exactly for the blocks on the
+ *       page's free lists (local, deferred and cross-thread), counted in
+ *       page->used as the rest.
+ *   P4. The map holds exactly the granules of live spans, each pointing at
+ *       its span's descriptor, whose heap is the owner.
+ *   P5. A fixed-size heap never reserves beyond its maximum and has no
+ *       front end and no large blocks (H15); its usage counts headers.
+ *   P6. Commit: the heap's committed bytes are the sum over its spans; the
+ *       process's commit charge (vm) includes them.
+ *
+ * Metadata placement: everything but back-end headers and free-list links
+ * lives out of band (the map, descriptors, bitmaps, tags), where an overflow
+ * of a block cannot reach it; what is in band is encoded and checked, so an
+ * overflow is detected (HeapValidate, and every free) instead of followed.
+ *
+ * Bad pointers (H24, H25, H28): the map rejects memory no heap owns; the
+ * descriptor's heap rejects another heap's blocks; the block-start bitmap
+ * (back end) or the page's block size (front end) rejects interior
+ * pointers; the header's state or the tag rejects freed blocks.  Each
+ * gets FALSE with ERROR_INVALID_PARAMETER, or ends the process with a
+ * report after HeapEnableTerminationOnCorruption.
+ *
+ * Locking: each serialized heap has one recursive, owner-tracked lock
+ * (HeapLock); the back end, large blocks and page hand-over take it, the
+ * front end's allocate and free do not.  HEAP_NO_SERIALIZE heaps take no
+ * lock and keep one front-end owner.  No host call is made while holding a
+ * heap lock except commits the next block needs; decommits are collected
+ * and made after the lock is dropped (STYLE.md 10).
+ */
+#ifndef WINMEM_HEAP_H
+#define WINMEM_HEAP_H
+
+#include "../vm/vm.h"
+
+#define HEAP_ALIGN          16u
+#define HEAP_FRONT_AFTER    16u             /* allocations of a class before the front end */
+#define HEAP_FRONT_MAX      (16u * 1024)    /* largest front-end class */
+#define HEAP_LARGE_MIN      ((size_t)0xFE000)   /* Windows' VirtualMemoryThreshold, x64 */
+#define HEAP_PURGE_DELAY_MS 100u
+#define HEAP_TAG_FREE       0xFFFFu
+
+/* ------------------------------------------------------------ the map */
+/* The span that owns a granule, as recorded by heap_map_set. */
+enum heap_span_kind { HEAP_SPAN_SEGMENT = 1, HEAP_SPAN_PAGE, HEAP_SPAN_LARGE };
+struct heap_span {
+    uint8_t kind;               /* enum heap_span_kind */
+    struct heap *heap;
+    uintptr_t base;
+    size_t size;
+};
+
+/* Records span for every granule of [base, base + size) (both multiples of
+ * the granularity); false when the map's memory cannot be had.  Readers may
+ * race with writers: a reader sees the old or the new pointer, never a torn
+ * one, and the map's own memory is never returned to the host. */
+bool heap_map_set(uintptr_t base, size_t size, struct heap_span *span);
+void heap_map_clear(uintptr_t base, size_t size);
+/* The span owning the granule of p, or NULL.  No lock, two loads. */
+struct heap_span *heap_map_find(const void *p);
+/* Granules recorded (for tests and the validator). */
+size_t heap_map_count(void);
+
+#endif
