@@ -121,4 +121,54 @@ struct heap_span *heap_map_find(const void *p);
 /* Granules recorded (for tests and the validator). */
 size_t heap_map_count(void);
 
+/* ------------------------------------------------------------ back end */
+#define HB_BINS 256
+#define HB_BUSY 0x1u
+#define HB_MAX_REQUEST ((size_t)1 << 35)    /* beyond any segment (units are 32 bits) */
+
+/* A block header as it reads decoded; stored XOR the heap's key. */
+struct hb_header {
+    uint32_t units;             /* the block's size in 16-byte units, header included */
+    uint32_t prev_units;        /* the block before it in its segment; 0 for the first */
+    uint16_t slack;             /* busy: capacity minus the size asked for */
+    uint8_t flags;              /* HB_* */
+    uint8_t check;              /* a fold of the fields above */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct hb_header) == 16, "block headers are 16 bytes");
+
+struct heap_segment {
+    struct heap_span span;      /* in the map for every granule of the reservation */
+    struct heap_segment *next;
+    uintptr_t base, committed_end, reserved_end;
+    uintptr_t last;             /* the block ending at committed_end */
+    uint64_t *starts;           /* one bit per 16 bytes: where blocks start */
+    size_t starts_bytes;
+};
+
+struct heap_back {
+    uint64_t key[2];            /* header and link encoding */
+    void *owner;                /* the struct heap, for the map's spans */
+    struct heap_segment *segments;
+    uintptr_t bins[HB_BINS];    /* free blocks, by size */
+    uint64_t bin_map[HB_BINS / 64];
+    size_t reserved, committed, busy_blocks;
+    size_t next_segment;        /* growable: the next reservation's size */
+    DWORD protect;
+    bool fixed;
+};
+
+/* What a pointer check found. */
+enum hb_check { HB_OK, HB_NOT_A_BLOCK, HB_NOT_BUSY, HB_CORRUPT, HB_NO_ROOM };
+
+/* The caller holds the heap's lock; s is the segment the map gives for p. */
+DWORD hb_init(struct heap_back *b, void *owner, size_t initial, size_t maximum, DWORD protect);
+void hb_destroy(struct heap_back *b);
+DWORD hb_alloc(struct heap_back *b, size_t size, void **out);
+enum hb_check hb_free(struct heap_back *b, struct heap_segment *s, void *p);
+enum hb_check hb_size(struct heap_back *b, struct heap_segment *s, const void *p, size_t *size);
+enum hb_check hb_resize(struct heap_back *b, struct heap_segment *s, void *p, size_t size);
+enum hb_check hb_check_block(struct heap_back *b, struct heap_segment *s, const void *p);
+bool hb_validate(const struct heap_back *b, const char **why);
+
 #endif

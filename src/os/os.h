@@ -83,6 +83,9 @@ bool os_page_resident(const void *page);
 uint32_t os_process_id(void);
 uint32_t os_thread_id(void);
 uint64_t os_monotonic_ns(void);
+/* Random bits for keys (getrandom; never fails: falls back to mixing the
+ * clock and addresses, which is weaker but still differs per process). */
+void os_random(void *buf, size_t n);
 void os_sleep_ms(uint32_t ms);
 const char *os_getenv(const char *name);
 void os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));

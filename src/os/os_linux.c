@@ -300,6 +300,23 @@ void os_cpu_signature(unsigned *family, unsigned *model, unsigned *stepping)
 uint32_t os_process_id(void) { return (uint32_t)getpid(); }
 uint32_t os_thread_id(void) { return (uint32_t)syscall(SYS_gettid); }
 
+void os_random(void *buf, size_t n)
+{
+    unsigned char *out = buf;
+    while (n) {
+        long got = syscall(SYS_getrandom, out, n, 0);
+        if (got <= 0)
+            break;
+        out += got;
+        n -= (size_t)got;
+    }
+    uint64_t x = os_monotonic_ns() ^ (uintptr_t)buf ^ ((uint64_t)getpid() << 32);
+    for (size_t i = 0; i < n; i++) {          /* only if getrandom failed */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        out[i] = (unsigned char)x;
+    }
+}
+
 uint64_t os_monotonic_ns(void)
 {
     struct timespec ts;
