@@ -10,7 +10,7 @@
  *
  * Values match the x64 Windows SDK.  Sections of this header follow the
  * layers: base (errors, kernel32 helpers, system information), the
- * virtual-memory layer, then exceptions.
+ * virtual-memory layer, exceptions, then heaps.
  */
 #ifndef WINMEM_H
 #define WINMEM_H
@@ -103,6 +103,7 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_INVALID_BLOCK         9u
 #define ERROR_OUTOFMEMORY           14u
 #define ERROR_BAD_LENGTH            24u
+#define ERROR_GEN_FAILURE           31u
 #define ERROR_NOT_SUPPORTED         50u
 #define ERROR_INVALID_PARAMETER     87u
 #define ERROR_INSUFFICIENT_BUFFER   122u
@@ -420,6 +421,67 @@ typedef PTOP_LEVEL_EXCEPTION_FILTER LPTOP_LEVEL_EXCEPTION_FILTER;
 /* MEM_WRITE_WATCH. */
 #define WRITE_WATCH_FLAG_RESET 0x1u
 
+/* ----------------------------------------------------------------- heaps */
+#define HEAP_NO_SERIALIZE               0x00000001u
+#define HEAP_GROWABLE                   0x00000002u
+#define HEAP_GENERATE_EXCEPTIONS        0x00000004u
+#define HEAP_ZERO_MEMORY                0x00000008u
+#define HEAP_REALLOC_IN_PLACE_ONLY      0x00000010u
+#define HEAP_TAIL_CHECKING_ENABLED      0x00000020u
+#define HEAP_FREE_CHECKING_ENABLED      0x00000040u
+#define HEAP_DISABLE_COALESCE_ON_FREE   0x00000080u
+#define HEAP_CREATE_ALIGN_16            0x00010000u
+#define HEAP_CREATE_ENABLE_TRACING      0x00020000u
+#define HEAP_CREATE_ENABLE_EXECUTE      0x00040000u
+#define MEMORY_ALLOCATION_ALIGNMENT     16
+
+#define PROCESS_HEAP_REGION             0x0001
+#define PROCESS_HEAP_UNCOMMITTED_RANGE  0x0002
+#define PROCESS_HEAP_ENTRY_BUSY         0x0004
+#define PROCESS_HEAP_SEG_ALLOC          0x0008
+#define PROCESS_HEAP_ENTRY_MOVEABLE     0x0010
+#define PROCESS_HEAP_ENTRY_DDESHARE     0x0020
+
+typedef struct _PROCESS_HEAP_ENTRY {
+    PVOID lpData;
+    DWORD cbData;
+    BYTE cbOverhead;
+    BYTE iRegionIndex;
+    WORD wFlags;
+    union {
+        struct {
+            HANDLE hMem;
+            DWORD dwReserved[3];
+        } Block;
+        struct {
+            DWORD dwCommittedSize;
+            DWORD dwUnCommittedSize;
+            LPVOID lpFirstBlock;
+            LPVOID lpLastBlock;
+        } Region;
+    };
+} PROCESS_HEAP_ENTRY, *LPPROCESS_HEAP_ENTRY, *PPROCESS_HEAP_ENTRY;
+
+typedef enum _HEAP_INFORMATION_CLASS {
+    HeapCompatibilityInformation = 0,
+    HeapEnableTerminationOnCorruption = 1,
+    HeapOptimizeResources = 3,
+} HEAP_INFORMATION_CLASS;
+
+#define HEAP_OPTIMIZE_RESOURCES_CURRENT_VERSION 1
+typedef struct _HEAP_OPTIMIZE_RESOURCES_INFORMATION {
+    DWORD Version;
+    DWORD Flags;
+} HEAP_OPTIMIZE_RESOURCES_INFORMATION, *PHEAP_OPTIMIZE_RESOURCES_INFORMATION;
+
+typedef struct _HEAP_SUMMARY {
+    DWORD cb;
+    SIZE_T cbAllocated;
+    SIZE_T cbCommitted;
+    SIZE_T cbReserved;
+    SIZE_T cbMaxReserve;
+} HEAP_SUMMARY, *PHEAP_SUMMARY, *LPHEAP_SUMMARY;
+
 /* ---------------------------------------------------------- functions */
 /* Errors and the everyday kernel32 helpers. */
 WINMEM_API DWORD winmem_GetLastError(void);
@@ -458,6 +520,24 @@ WINMEM_API UINT winmem_ResetWriteWatch(LPVOID base, SIZE_T size);
  * (write faults; a read() into an unwritten watched page fails with EFAULT).
  * See docs/EXCEPTIONS.md. */
 WINMEM_API const char *winmem_write_watch_mechanism(void);
+
+/* Heaps. */
+WINMEM_API HANDLE winmem_GetProcessHeap(void);
+WINMEM_API DWORD winmem_GetProcessHeaps(DWORD count, PHANDLE heaps);
+WINMEM_API HANDLE winmem_HeapCreate(DWORD options, SIZE_T initial, SIZE_T maximum);
+WINMEM_API BOOL winmem_HeapDestroy(HANDLE heap);
+WINMEM_API LPVOID winmem_HeapAlloc(HANDLE heap, DWORD flags, SIZE_T size);
+WINMEM_API LPVOID winmem_HeapReAlloc(HANDLE heap, DWORD flags, LPVOID mem, SIZE_T size);
+WINMEM_API BOOL winmem_HeapFree(HANDLE heap, DWORD flags, LPVOID mem);
+WINMEM_API SIZE_T winmem_HeapSize(HANDLE heap, DWORD flags, LPCVOID mem);
+WINMEM_API BOOL winmem_HeapValidate(HANDLE heap, DWORD flags, LPCVOID mem);
+WINMEM_API BOOL winmem_HeapWalk(HANDLE heap, LPPROCESS_HEAP_ENTRY entry);
+WINMEM_API SIZE_T winmem_HeapCompact(HANDLE heap, DWORD flags);
+WINMEM_API BOOL winmem_HeapLock(HANDLE heap);
+WINMEM_API BOOL winmem_HeapUnlock(HANDLE heap);
+WINMEM_API BOOL winmem_HeapSetInformation(HANDLE heap, HEAP_INFORMATION_CLASS info_class, PVOID info, SIZE_T length);
+WINMEM_API BOOL winmem_HeapQueryInformation(HANDLE heap, HEAP_INFORMATION_CLASS info_class, PVOID info, SIZE_T length, PSIZE_T return_length);
+WINMEM_API BOOL winmem_HeapSummary(HANDLE heap, DWORD flags, LPHEAP_SUMMARY summary);
 
 /* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
 WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
@@ -582,6 +662,22 @@ static inline void winmem_MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_S
 #define VirtualUnlock                   winmem_VirtualUnlock
 #define GetWriteWatch                   winmem_GetWriteWatch
 #define ResetWriteWatch                 winmem_ResetWriteWatch
+#define GetProcessHeap                  winmem_GetProcessHeap
+#define GetProcessHeaps                 winmem_GetProcessHeaps
+#define HeapCreate                      winmem_HeapCreate
+#define HeapDestroy                     winmem_HeapDestroy
+#define HeapAlloc                       winmem_HeapAlloc
+#define HeapReAlloc                     winmem_HeapReAlloc
+#define HeapFree                        winmem_HeapFree
+#define HeapSize                        winmem_HeapSize
+#define HeapValidate                    winmem_HeapValidate
+#define HeapWalk                        winmem_HeapWalk
+#define HeapCompact                     winmem_HeapCompact
+#define HeapLock                        winmem_HeapLock
+#define HeapUnlock                      winmem_HeapUnlock
+#define HeapSetInformation              winmem_HeapSetInformation
+#define HeapQueryInformation            winmem_HeapQueryInformation
+#define HeapSummary                     winmem_HeapSummary
 #define AddVectoredExceptionHandler     winmem_AddVectoredExceptionHandler
 #define RemoveVectoredExceptionHandler  winmem_RemoveVectoredExceptionHandler
 #define AddVectoredContinueHandler      winmem_AddVectoredContinueHandler

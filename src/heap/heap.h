@@ -93,6 +93,8 @@
 
 #include "../vm/vm.h"
 
+#include <pthread.h>
+
 #define HEAP_ALIGN          16u
 #define HEAP_FRONT_AFTER    16u             /* allocations of a class before the front end */
 #define HEAP_FRONT_MAX      (16u * 1024)    /* largest front-end class */
@@ -170,5 +172,51 @@ enum hb_check hb_size(struct heap_back *b, struct heap_segment *s, const void *p
 enum hb_check hb_resize(struct heap_back *b, struct heap_segment *s, void *p, size_t size);
 enum hb_check hb_check_block(struct heap_back *b, struct heap_segment *s, const void *p);
 bool hb_validate(const struct heap_back *b, const char **why);
+
+/* ---------------------------------------------------------- large blocks */
+struct heap_large {
+    struct heap_span span;      /* kind LARGE; base is the block's data */
+    struct heap_large *next, *prev;
+    size_t size;                /* asked for */
+    size_t committed;           /* bytes committed from base */
+};
+
+/* ------------------------------------------------------------ the heap */
+#define HEAP_MAGIC 0x50414548u  /* "HEAP" while the heap lives */
+
+struct heap {
+    uint32_t magic;
+    uint32_t id;                /* unique per heap ever created */
+    DWORD flags;                /* HEAP_NO_SERIALIZE, HEAP_GENERATE_EXCEPTIONS, ... */
+    ULONG compat;               /* HeapCompatibilityInformation: 0, or 2 once set */
+    struct heap *next, *prev;   /* every heap, process heap first (heap_list) */
+    pthread_mutex_t lock;       /* recursive; HeapLock takes it too */
+    struct heap_back back;
+    struct heap_large *large;
+    size_t large_bytes;
+};
+
+/* Large blocks, under the heap's lock (heap_large.c). */
+DWORD hl_alloc(struct heap *h, size_t size, void **out);
+void hl_free(struct heap *h, struct heap_large *l);
+bool hl_resize(struct heap *h, struct heap_large *l, size_t size);   /* in place */
+void hl_destroy_all(struct heap *h);
+
+/* Shared by the API files (heap_api.c). */
+enum heap_owner { OWN_NONE, OWN_BACK, OWN_LARGE };
+/* The live heap behind a handle, or NULL with ERROR_INVALID_HANDLE. */
+struct heap *heap_of(HANDLE handle);
+void heap_lock(struct heap *h, DWORD flags);      /* unless HEAP_NO_SERIALIZE */
+void heap_unlock(struct heap *h, DWORD flags);
+/* Which of h's spans holds the block at p (checked through the map only). */
+enum heap_owner heap_resolve(struct heap *h, const void *p, struct heap_segment **seg,
+                             struct heap_large **large);
+
+/* Walking the back end (heap_back.c): a block's state, for HeapWalk and
+ * HeapSummary; false when `block` is not a block of s. */
+struct hb_block_info { size_t capacity, size; bool busy; uintptr_t next; };
+bool hb_block_info(const struct heap_back *b, const struct heap_segment *s, uintptr_t block,
+                   struct hb_block_info *out);
+size_t hb_largest_free(const struct heap_back *b);
 
 #endif

@@ -579,3 +579,33 @@ enum hb_check hb_check_block(struct heap_back *b, struct heap_segment *s, const 
         return HB_CORRUPT;
     return HB_OK;
 }
+
+/* --------------------------------------------------------------- walking */
+bool hb_block_info(const struct heap_back *b, const struct heap_segment *s, uintptr_t block,
+                   struct hb_block_info *out)
+{
+    struct hb_header h;
+    if (!is_start(s, block) || !get_header(b, block, &h))
+        return false;
+    out->capacity = (size_t)h.units * UNIT - UNIT;
+    out->busy = h.flags & HB_BUSY;
+    out->size = out->busy ? out->capacity - h.slack : out->capacity;
+    out->next = block + (uintptr_t)h.units * UNIT;
+    return true;
+}
+
+size_t hb_largest_free(const struct heap_back *b)
+{
+    for (unsigned i = HB_BINS; i-- > 0;) {
+        if (!b->bins[i])
+            continue;
+        uint32_t best = 0;
+        for (uintptr_t at = b->bins[i]; at; at = links(at)->next ^ b->key[0]) {
+            struct hb_header h;
+            if (get_header(b, at, &h) && h.units > best)
+                best = h.units;
+        }
+        return best ? (size_t)best * UNIT - UNIT : 0;
+    }
+    return 0;
+}
