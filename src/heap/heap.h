@@ -218,5 +218,7 @@ struct hb_block_info { size_t capacity, size; bool busy; uintptr_t next; };
 bool hb_block_info(const struct heap_back *b, const struct heap_segment *s, uintptr_t block,
                    struct hb_block_info *out);
 size_t hb_largest_free(const struct heap_back *b);
+/* Gives free memory back to the host (HeapCompact). */
+void hb_trim(struct heap_back *b);
 
 #endif

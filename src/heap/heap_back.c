@@ -609,3 +609,46 @@ size_t hb_largest_free(const struct heap_back *b)
     }
     return 0;
 }
+
+/* ----------------------------------------------------------- giving back */
+static void segment_release(struct heap_back *b, struct heap_segment *s)
+{
+    heap_map_clear(s->base, s->span.size);
+    winmem_VirtualFree((void *)s->base, 0, MEM_RELEASE);
+    os_unmap(s->starts, s->starts_bytes);
+    b->reserved -= s->span.size;
+    b->committed -= s->committed_end - s->base;
+    pthread_mutex_lock(&pool_mutex);
+    wm_pool_put(&segment_pool, s);
+    pthread_mutex_unlock(&pool_mutex);
+}
+
+/* Returns free memory to the host (HeapCompact): a segment that is one free
+ * block is released, unless it is the heap's last; a free block at the end
+ * of a segment gives back its whole pages past its header. */
+void hb_trim(struct heap_back *b)
+{
+    size_t page = os_page_size();
+    for (struct heap_segment **link = &b->segments, *s; (s = *link) != NULL;) {
+        struct hb_header h;
+        if (!get_header(b, s->last, &h) || (h.flags & HB_BUSY)) {
+            link = &s->next;
+            continue;
+        }
+        if (s->last == s->base && (s != b->segments || s->next) && bin_remove(b, s->last, h.units)) {
+            *link = s->next;
+            segment_release(b, s);
+            continue;
+        }
+        uintptr_t keep = wm_align_up(s->last + MIN_UNITS * UNIT, page);
+        if (keep < s->committed_end && bin_remove(b, s->last, h.units)) {
+            winmem_VirtualFree((void *)keep, s->committed_end - keep, MEM_DECOMMIT);
+            b->committed -= s->committed_end - keep;
+            h.units = (uint32_t)((keep - s->last) / UNIT);
+            s->committed_end = keep;
+            put_header(b, s->last, h);
+            bin_insert(b, s->last, h.units);
+        }
+        link = &s->next;
+    }
+}

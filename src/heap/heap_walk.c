@@ -169,14 +169,16 @@ WINMEM_API BOOL winmem_HeapValidate(HANDLE handle, DWORD flags, LPCVOID mem)
     return ok;
 }
 
-/* H36: coalescing is done on every free already, so this reports the
- * largest free block; 0 with NO_ERROR when there is none. */
+/* H36: coalescing is done on every free already; this gives back free
+ * pages and empty segments, then reports the largest committed free block;
+ * 0 with NO_ERROR when there is none. */
 WINMEM_API SIZE_T winmem_HeapCompact(HANDLE handle, DWORD flags)
 {
     struct heap *h = heap_of(handle);
     if (!h)
         return 0;
     heap_lock(h, flags | h->flags);
+    hb_trim(&h->back);
     size_t largest = hb_largest_free(&h->back);
     heap_unlock(h, flags | h->flags);
     if (!largest)
