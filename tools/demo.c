@@ -2,7 +2,7 @@
  * demo.c — `winmem demo`: a narrated tour of the virtual-memory layer, doing
  * what a reader of a Win32 memory chapter would try, and showing the
  * process's regions after each step as Windows tools show them, then
- * exceptions: the sparse array, a guard page and write watch.
+ * exceptions: the sparse array, a guard page and write watch; then a heap.
  * Later layers (heaps, Global memory, file mappings) add their own stops.
  */
 #include "tool.h"
@@ -219,6 +219,47 @@ static void tour_guard_and_watch(void)
     VirtualFree(p, 0, MEM_RELEASE);
 }
 
+/* ----------------------------------------------------------------- heaps */
+static void print_walk(HANDLE heap)
+{
+    PROCESS_HEAP_ENTRY e;
+    char a[32];
+    memset(&e, 0, sizeof e);
+    printf("%s%-18s %10s  %s\n", IND, "HeapWalk lpData", "cbData", "what");
+    while (HeapWalk(heap, &e)) {
+        const char *what = (e.wFlags & PROCESS_HEAP_REGION) ? "region"
+                         : (e.wFlags & PROCESS_HEAP_UNCOMMITTED_RANGE) ? "uncommitted range"
+                         : (e.wFlags & PROCESS_HEAP_ENTRY_BUSY) ? "busy block" : "free block";
+        printf("%s%18p %10s  %s\n", IND, e.lpData, show_size(e.cbData, a), what);
+    }
+}
+
+/* A private heap: blocks of exact sizes, a walk, a bad free refused, and
+ * everything given back at once. */
+static void tour_heap(void)
+{
+    step("A private heap",
+         "HeapCreate reserves a segment and commits a page; blocks come from it, each\n"
+         "    HeapSize exactly what was asked; a 2 MiB block gets its own VirtualAlloc.");
+    HANDLE heap = HeapCreate(0, 0, 0);
+    result_ptr("HeapCreate(0, 0, 0)", heap);
+    if (!heap)
+        return;
+    char *small = HeapAlloc(heap, 0, 100);
+    char *zeroed = HeapAlloc(heap, HEAP_ZERO_MEMORY, 5000);
+    char *large = HeapAlloc(heap, 0, 2 * MiB);
+    printf("%sHeapAlloc 100 B, 5000 B zeroed, 2 MiB: HeapSize %u, %u, %u\n", IND,
+           (unsigned)HeapSize(heap, 0, small), (unsigned)HeapSize(heap, 0, zeroed),
+           (unsigned)HeapSize(heap, 0, large));
+    HeapFree(heap, 0, small);
+    print_walk(heap);
+    result_bool("HeapFree(heap, 0, the 100 B block) again", HeapFree(heap, 0, small));
+    result_bool("HeapValidate(heap, 0, NULL)", HeapValidate(heap, 0, NULL));
+    print_counters(IND);
+    result_bool("HeapDestroy(heap)", HeapDestroy(heap));
+    print_counters(IND);
+}
+
 /* The whole address space summed by type, as VMMap's summary shows it. */
 static void tour_whole_process(void)
 {
@@ -262,7 +303,8 @@ int demo_main(int argc, char **argv)
     tour_reserve_commit();
     tour_sparse_array();
     tour_guard_and_watch();
+    tour_heap();
     tour_whole_process();
-    printf("\nNext stops arrive with the heap, Global memory and file-mapping layers.\n");
+    printf("\nNext stops arrive with Global memory and the file-mapping layer.\n");
     return 0;
 }
