@@ -62,6 +62,39 @@ static struct heap *heap_new(DWORD options, size_t initial, size_t maximum)
 
 static void make_process_heap(void) { process_heap = heap_new(0, 0, 0); }
 
+/* fork() while another thread holds a heap would leave the child a lock
+ * nobody releases: every heap is held across the fork, and the child
+ * starts its locks afresh.  (DESIGN.md: fork leaves the child working heaps.) */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&list_mutex);
+    for (struct heap *h = heap_list; h; h = h->next)
+        pthread_mutex_lock(&h->lock);
+}
+
+static void fork_parent(void)
+{
+    for (struct heap *h = heap_list; h; h = h->next)
+        pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&list_mutex);
+}
+
+static void fork_child(void)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    for (struct heap *h = heap_list; h; h = h->next)
+        pthread_mutex_init(&h->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    pthread_mutex_init(&list_mutex, NULL);
+}
+
+__attribute__((constructor)) static void heap_api_init(void)
+{
+    os_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 WINMEM_API HANDLE winmem_GetProcessHeap(void)
 {
     pthread_once(&process_once, make_process_heap);

@@ -652,3 +652,13 @@ void hb_trim(struct heap_back *b)
         link = &s->next;
     }
 }
+
+/* Taken under a heap's lock: held across fork() after the heaps' own locks
+ * (constructor order: this registers before heap_api.c). */
+static void fork_prepare(void) { pthread_mutex_lock(&pool_mutex); }
+static void fork_parent(void) { pthread_mutex_unlock(&pool_mutex); }
+static void fork_child(void) { pthread_mutex_init(&pool_mutex, NULL); }
+__attribute__((constructor(120))) static void fork_init(void)
+{
+    os_atfork(fork_prepare, fork_parent, fork_child);
+}

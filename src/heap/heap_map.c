@@ -99,3 +99,13 @@ size_t heap_map_count(void)
     pthread_mutex_unlock(&map_mutex);
     return n;
 }
+
+/* Taken under a heap's lock: held across fork() after the heaps' own locks
+ * (constructor order: this registers before heap_api.c). */
+static void fork_prepare(void) { pthread_mutex_lock(&map_mutex); }
+static void fork_parent(void) { pthread_mutex_unlock(&map_mutex); }
+static void fork_child(void) { pthread_mutex_init(&map_mutex, NULL); }
+__attribute__((constructor(120))) static void fork_init(void)
+{
+    os_atfork(fork_prepare, fork_parent, fork_child);
+}

@@ -53,7 +53,9 @@ static void fork_child(void)
     holding = false;
     pthread_mutex_init(&registry_mutex, NULL);
 }
-__attribute__((constructor)) static void registry_init(void)
+/* Registered first, so its fork preparation runs last: the heaps take
+ * their locks before this one, as they do when they grow. */
+__attribute__((constructor(110))) static void registry_init(void)
 {
     os_atfork(vm_lock, vm_unlock, fork_child);
 }
