@@ -184,6 +184,32 @@ struct heap_large {
 /* ------------------------------------------------------------ the heap */
 #define HEAP_MAGIC 0x50414548u  /* "HEAP" while the heap lives */
 
+/* ------------------------------------------------------------ front end */
+#define HF_CLASSES 40
+
+struct heap_page {
+    struct heap_span span;      /* kind PAGE */
+    struct heap_page *next;     /* in the heap's spare or full list of its class */
+    struct heap_page *all_next, *all_prev;  /* every page of the heap */
+    struct heap_thread *owner;  /* allocating thread, or NULL (under the heap's lock) */
+    uintptr_t local_free;       /* owner's (or, unowned, the lock's) free list, encoded */
+    uintptr_t thread_free;      /* atomic: frees from other threads, encoded links */
+    uint64_t key;
+    uint32_t block_size, inv, capacity, carved, used;
+    uint8_t cls;
+    bool listed;                /* on a spare or full list */
+    uint16_t *tags;             /* out of band: slack per block, or HEAP_TAG_FREE */
+    size_t meta_bytes;
+};
+
+struct heap_thread {
+    struct heap *heap;          /* NULL once the heap is destroyed */
+    uint32_t heap_id;
+    struct heap_thread *next;   /* the heap's list */
+    struct heap_thread *tl_next;/* the thread's own list */
+    struct heap_page *page[HF_CLASSES];
+};
+
 struct heap {
     uint32_t magic;
     uint32_t id;                /* unique per heap ever created */
@@ -194,7 +220,36 @@ struct heap {
     struct heap_back back;
     struct heap_large *large;
     size_t large_bytes;
+    /* Front end: a class is served here once it has been asked for often. */
+    uint16_t front_count[HF_CLASSES];
+    uint8_t front_on[HF_CLASSES];
+    struct heap_thread *threads;
+    struct heap_page *pages;    /* all, through all_next */
+    struct heap_page *spare[HF_CLASSES], *full[HF_CLASSES];
+    size_t page_bytes;          /* committed by pages */
 };
+
+/* Front end (heap_front.c).  hf_class: the class of size, or -1 when the
+ * front end does not serve it.  hf_alloc: NULL when the class is not yet on
+ * or memory ran out (the caller then uses the back end). */
+int hf_class(const struct heap *h, size_t size);
+void *hf_alloc(struct heap *h, int cls, size_t size);
+/* After a back-end allocation of a front-end size, under the heap's lock. */
+void hf_count(struct heap *h, int cls);
+enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p);
+enum hb_check hf_size(const struct heap_page *pg, const void *p, size_t *size);
+enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size);   /* within the class */
+bool hf_validate(struct heap *h, const char **why);
+void hf_trim(struct heap *h);      /* HeapCompact: empty unowned pages go back */
+void hf_destroy(struct heap *h);   /* HeapDestroy */
+void hf_fork_lock(void);
+void hf_fork_unlock(void);
+void hf_fork_lock_leaf(void);      /* the pools' lock, after the heaps' */
+void hf_fork_unlock_leaf(void);
+void hf_fork_child(void);
+void hf_fork_child_heap(struct heap *h);
+/* Block i of a carved page: its size (asked for, or the capacity when free). */
+bool hf_block_at(const struct heap_page *pg, uint32_t i, size_t *size, bool *busy);
 
 /* Large blocks, under the heap's lock (heap_large.c). */
 DWORD hl_alloc(struct heap *h, size_t size, void **out);
@@ -203,14 +258,14 @@ bool hl_resize(struct heap *h, struct heap_large *l, size_t size);   /* in place
 void hl_destroy_all(struct heap *h);
 
 /* Shared by the API files (heap_api.c). */
-enum heap_owner { OWN_NONE, OWN_BACK, OWN_LARGE };
+enum heap_owner { OWN_NONE, OWN_BACK, OWN_LARGE, OWN_PAGE };
 /* The live heap behind a handle, or NULL with ERROR_INVALID_HANDLE. */
 struct heap *heap_of(HANDLE handle);
 void heap_lock(struct heap *h, DWORD flags);      /* unless HEAP_NO_SERIALIZE */
 void heap_unlock(struct heap *h, DWORD flags);
 /* Which of h's spans holds the block at p (checked through the map only). */
 enum heap_owner heap_resolve(struct heap *h, const void *p, struct heap_segment **seg,
-                             struct heap_large **large);
+                             struct heap_large **large, struct heap_page **page);
 
 /* Walking the back end (heap_back.c): a block's state, for HeapWalk and
  * HeapSummary; false when `block` is not a block of s. */

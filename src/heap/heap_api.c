@@ -3,8 +3,8 @@
  * every pointer a caller hands in resolved through the map before anything
  * trusts it (heap.h).  Reference ../shared/reference/heap.md, Part H.
  *
- * STATUS (issue 4): blocks come from the back end and large blocks; the
- * front end is not in yet, so this heap is correct but not yet fast.
+ * Small blocks of a busy class come from the front end without the heap's
+ * lock; the rest take the lock for the back end or the large-block path.
  */
 #include "heap.h"
 #include "../os/os.h"
@@ -67,16 +67,20 @@ static void make_process_heap(void) { process_heap = heap_new(0, 0, 0); }
  * starts its locks afresh.  (DESIGN.md: fork leaves the child working heaps.) */
 static void fork_prepare(void)
 {
+    hf_fork_lock();
     pthread_mutex_lock(&list_mutex);
     for (struct heap *h = heap_list; h; h = h->next)
         pthread_mutex_lock(&h->lock);
+    hf_fork_lock_leaf();
 }
 
 static void fork_parent(void)
 {
+    hf_fork_unlock_leaf();
     for (struct heap *h = heap_list; h; h = h->next)
         pthread_mutex_unlock(&h->lock);
     pthread_mutex_unlock(&list_mutex);
+    hf_fork_unlock();
 }
 
 static void fork_child(void)
@@ -84,10 +88,13 @@ static void fork_child(void)
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-    for (struct heap *h = heap_list; h; h = h->next)
+    for (struct heap *h = heap_list; h; h = h->next) {
         pthread_mutex_init(&h->lock, &attr);
+        hf_fork_child_heap(h);
+    }
     pthread_mutexattr_destroy(&attr);
     pthread_mutex_init(&list_mutex, NULL);
+    hf_fork_child();
 }
 
 __attribute__((constructor)) static void heap_api_init(void)
@@ -137,6 +144,7 @@ WINMEM_API BOOL winmem_HeapDestroy(HANDLE handle)
         h->next->prev = h->prev;
     heap_count--;
     pthread_mutex_unlock(&list_mutex);
+    hf_destroy(h);
     hl_destroy_all(h);
     hb_destroy(&h->back);
     pthread_mutex_destroy(&h->lock);
@@ -191,20 +199,26 @@ WINMEM_API BOOL winmem_HeapUnlock(HANDLE handle)
 
 /* ------------------------------------------------------------- pointers */
 enum heap_owner heap_resolve(struct heap *h, const void *p, struct heap_segment **seg,
-                          struct heap_large **large)
+                             struct heap_large **large, struct heap_page **page)
 {
     struct heap_span *span = heap_map_find(p);
     if (!span || span->heap != h)
         return OWN_NONE;
-    if (span->kind == HEAP_SPAN_SEGMENT) {
+    switch (span->kind) {
+    case HEAP_SPAN_PAGE:
+        *page = wm_container_of(span, struct heap_page, span);
+        return OWN_PAGE;
+    case HEAP_SPAN_SEGMENT:
         *seg = wm_container_of(span, struct heap_segment, span);
         return OWN_BACK;
-    }
-    if (span->kind == HEAP_SPAN_LARGE && span->base == (uintptr_t)p) {
+    case HEAP_SPAN_LARGE:
+        if (span->base != (uintptr_t)p)
+            return OWN_NONE;
         *large = wm_container_of(span, struct heap_large, span);
         return OWN_LARGE;
+    default:
+        return OWN_NONE;
     }
-    return OWN_NONE;
 }
 
 /* A detected corruption, after HeapEnableTerminationOnCorruption. */
@@ -258,11 +272,16 @@ WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
     if (!h)
         return NULL;
     flags |= h->flags;
-    heap_lock(h, flags);
-    DWORD err = allocate(h, size, &p);
-    heap_unlock(h, flags);
-    if (err)
-        return out_of_memory(flags, size);
+    int cls = hf_class(h, size);
+    if (cls < 0 || !(p = hf_alloc(h, cls, size))) {
+        heap_lock(h, flags);
+        DWORD err = allocate(h, size, &p);
+        if (!err && cls >= 0)
+            hf_count(h, cls);
+        heap_unlock(h, flags);
+        if (err)
+            return out_of_memory(flags, size);
+    }
     if (flags & HEAP_ZERO_MEMORY)
         memset(p, 0, size);                                        /* H10 */
     return p;
@@ -273,19 +292,24 @@ WINMEM_API BOOL winmem_HeapFree(HANDLE handle, DWORD flags, LPVOID mem)
     struct heap *h = heap_of(handle);
     struct heap_segment *seg;
     struct heap_large *large;
+    struct heap_page *page;
     if (!h)
         return FALSE;
     if (!mem)
         return TRUE;                                               /* H22 */
     flags |= h->flags;
-    heap_lock(h, flags);
     enum hb_check c = HB_NOT_A_BLOCK;
-    switch (heap_resolve(h, mem, &seg, &large)) {
-    case OWN_BACK:  c = hb_free(&h->back, seg, mem); break;
-    case OWN_LARGE: hl_free(h, large); c = HB_OK; break;
-    case OWN_NONE:  break;
+    enum heap_owner owner = heap_resolve(h, mem, &seg, &large, &page);
+    if (owner == OWN_PAGE) {
+        c = hf_free(h, page, mem);                 /* no lock: the front end */
+    } else if (owner != OWN_NONE) {
+        heap_lock(h, flags);
+        if (heap_resolve(h, mem, &seg, &large, &page) == OWN_BACK)
+            c = hb_free(&h->back, seg, mem);
+        else if (heap_resolve(h, mem, &seg, &large, &page) == OWN_LARGE)
+            hl_free(h, large), c = HB_OK;
+        heap_unlock(h, flags);
     }
-    heap_unlock(h, flags);
     return c == HB_OK ? TRUE : bad_pointer(c, mem);
 }
 
@@ -294,9 +318,11 @@ static size_t block_size(struct heap *h, const void *mem, enum hb_check *c)
 {
     struct heap_segment *seg;
     struct heap_large *large;
+    struct heap_page *page;
     size_t size = (size_t)-1;
     *c = HB_NOT_A_BLOCK;
-    switch (heap_resolve(h, mem, &seg, &large)) {
+    switch (heap_resolve(h, mem, &seg, &large, &page)) {
+    case OWN_PAGE:  *c = hf_size(page, mem, &size); break;
     case OWN_BACK:  *c = hb_size(&h->back, seg, mem, &size); break;
     case OWN_LARGE: *c = HB_OK; size = large->size; break;
     case OWN_NONE:  break;
@@ -324,7 +350,10 @@ static enum hb_check resize_in_place(struct heap *h, void *mem, size_t size)
 {
     struct heap_segment *seg;
     struct heap_large *large;
-    switch (heap_resolve(h, mem, &seg, &large)) {
+    struct heap_page *page;
+    switch (heap_resolve(h, mem, &seg, &large, &page)) {
+    case OWN_PAGE:
+        return hf_resize(page, mem, size);
     case OWN_BACK:
         if (wants_large(h, size))
             return HB_NO_ROOM;                  /* moves to the large path */
@@ -342,8 +371,10 @@ WINMEM_API LPVOID winmem_HeapReAlloc(HANDLE handle, DWORD flags, LPVOID mem, SIZ
 {
     struct heap *h = heap_of(handle);
     enum hb_check c;
-    if (!h || !mem)
-        return NULL;                                               /* H16 */
+    if (!h)
+        return NULL;
+    if (!mem)
+        return wm_set_error(NO_ERROR), NULL;                       /* H16: not an allocation */
     flags |= h->flags;
     heap_lock(h, flags);
     size_t old = block_size(h, mem, &c);
@@ -354,9 +385,14 @@ WINMEM_API LPVOID winmem_HeapReAlloc(HANDLE handle, DWORD flags, LPVOID mem, SIZ
     else if (c == HB_OK && (c = resize_in_place(h, mem, size)) == HB_NO_ROOM) {
         if (flags & HEAP_REALLOC_IN_PLACE_ONLY)
             err = ERROR_NOT_ENOUGH_MEMORY;                         /* H19 */
-        else if ((err = allocate(h, size, &p)) == 0) {
-            memcpy(p, mem, old < size ? old : size);
-            winmem_HeapFree(h, flags | HEAP_NO_SERIALIZE, mem);
+        else {
+            int cls = hf_class(h, size);
+            if (cls < 0 || !(p = hf_alloc(h, cls, size)))
+                err = allocate(h, size, &p);
+            if (!err) {
+                memcpy(p, mem, old < size ? old : size);
+                winmem_HeapFree(h, flags | HEAP_NO_SERIALIZE, mem);
+            }
         }
         c = HB_OK;
     }
@@ -392,6 +428,8 @@ WINMEM_API BOOL winmem_HeapSetInformation(HANDLE handle, HEAP_INFORMATION_CLASS 
     if (info_class != HeapCompatibilityInformation || !info || length < sizeof(ULONG))
         return wm_set_error(ERROR_INVALID_PARAMETER), FALSE;
     ULONG value = *(const ULONG *)info;
+    if (value == 2 && (h->flags & HEAP_NO_SERIALIZE))
+        return wm_set_error(ERROR_INVALID_PARAMETER), FALSE;       /* H38: no LFH there */
     if (value != 2 && (h->compat == 2 || value > 2))
         return wm_set_error(ERROR_GEN_FAILURE), FALSE;             /* H38 */
     if (value == 2)

@@ -5,7 +5,8 @@
  * HeapWalk's cursor is the entry the caller hands back: for each back-end
  * segment a REGION entry, then its blocks in address order (busy ones with
  * the size asked for, free ones with their capacity), then its uncommitted
- * tail; large blocks come last.  Every cursor is checked against the heap
+ * tail; then each front-end page as a REGION followed by its blocks; large
+ * blocks come last.  Every cursor is checked against the heap
  * before it is followed, so a stale or forged entry ends the walk with
  * ERROR_INVALID_PARAMETER instead of reading at random.
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #define LARGE_REGION_INDEX 64         /* what Wine reports for large blocks */
+#define PAGE_REGION_INDEX 65          /* front-end pages and their blocks */
 #define UNIT 16u
 
 _Static_assert(sizeof(PROCESS_HEAP_ENTRY) == 40, "PROCESS_HEAP_ENTRY is 40 bytes on x64");
@@ -64,13 +66,25 @@ static void large_entry(PROCESS_HEAP_ENTRY *e, const struct heap_large *l)
     e->wFlags = PROCESS_HEAP_ENTRY_BUSY;
 }
 
-/* The entry after the end of region `index`: the next region, or the
- * first large block; false at the very end. */
-static bool after_region(struct heap *h, PROCESS_HEAP_ENTRY *e, unsigned index)
+static void page_entry(PROCESS_HEAP_ENTRY *e, const struct heap_page *pg)
 {
-    struct heap_segment *next = region(h, index + 1);
+    memset(e, 0, sizeof *e);
+    e->lpData = (void *)pg->span.base;
+    e->cbData = (DWORD)pg->span.size;
+    e->iRegionIndex = PAGE_REGION_INDEX;
+    e->wFlags = PROCESS_HEAP_REGION;
+    e->Region.dwCommittedSize = (DWORD)pg->span.size;
+    e->Region.lpFirstBlock = (void *)pg->span.base;
+    e->Region.lpLastBlock = (void *)(pg->span.base + pg->span.size);
+}
+
+/* Front-end pages, then large blocks: the entry after `pg` (NULL: after the
+ * back end's last region); false at the very end. */
+static bool after_page(struct heap *h, PROCESS_HEAP_ENTRY *e, const struct heap_page *pg)
+{
+    const struct heap_page *next = pg ? pg->all_next : h->pages;
     if (next) {
-        region_entry(e, next, index + 1);
+        page_entry(e, next);
         return true;
     }
     if (h->large) {
@@ -78,6 +92,41 @@ static bool after_region(struct heap *h, PROCESS_HEAP_ENTRY *e, unsigned index)
         return true;
     }
     return false;
+}
+
+/* The entry after the end of region `index`: the next region, or what
+ * follows the back end; false at the very end. */
+static bool after_region(struct heap *h, PROCESS_HEAP_ENTRY *e, unsigned index)
+{
+    struct heap_segment *next = region(h, index + 1);
+    if (next) {
+        region_entry(e, next, index + 1);
+        return true;
+    }
+    return after_page(h, e, NULL);
+}
+
+/* The entry after one inside page pg (its REGION entry when at is its base
+ * and region is set, else the block at `at`). */
+static DWORD page_next(struct heap *h, PROCESS_HEAP_ENTRY *e, struct heap_page *pg, bool region_entry_)
+{
+    uint32_t i = 0;
+    if (!region_entry_) {
+        uintptr_t at = (uintptr_t)e->lpData;
+        i = (uint32_t)((at - pg->span.base) / pg->block_size) + 1;
+    }
+    size_t size;
+    bool busy;
+    if (hf_block_at(pg, i, &size, &busy)) {
+        memset(e, 0, sizeof *e);
+        e->lpData = (void *)(pg->span.base + (uintptr_t)i * pg->block_size);
+        e->cbData = (DWORD)size;
+        e->cbOverhead = (BYTE)(pg->block_size - size);
+        e->iRegionIndex = PAGE_REGION_INDEX;
+        e->wFlags = busy ? PROCESS_HEAP_ENTRY_BUSY : 0;
+        return 0;
+    }
+    return after_page(h, e, pg) ? 0 : ERROR_NO_MORE_ITEMS;
 }
 
 /* Advances e; 0, ERROR_NO_MORE_ITEMS or ERROR_INVALID_PARAMETER. */
@@ -91,10 +140,16 @@ static DWORD walk_next(struct heap *h, PROCESS_HEAP_ENTRY *e)
         return 0;
     }
     unsigned index = e->iRegionIndex;
+    struct heap_segment *seg;
+    struct heap_large *l;
+    struct heap_page *pg;
+    if (index == PAGE_REGION_INDEX) {
+        if (heap_resolve(h, e->lpData, &seg, &l, &pg) != OWN_PAGE)
+            return ERROR_INVALID_PARAMETER;
+        return page_next(h, e, pg, e->wFlags & PROCESS_HEAP_REGION);
+    }
     if (index == LARGE_REGION_INDEX && !(e->wFlags & PROCESS_HEAP_REGION)) {
-        struct heap_segment *seg;
-        struct heap_large *l;
-        if (heap_resolve(h, e->lpData, &seg, &l) != OWN_LARGE)
+        if (heap_resolve(h, e->lpData, &seg, &l, &pg) != OWN_LARGE)
             return ERROR_INVALID_PARAMETER;
         if (!l->next)
             return ERROR_NO_MORE_ITEMS;
@@ -153,12 +208,15 @@ WINMEM_API BOOL winmem_HeapValidate(HANDLE handle, DWORD flags, LPCVOID mem)
     if (h) {
         struct heap_segment *seg;
         struct heap_large *large;
+        struct heap_page *page;
         const char *why;
+        size_t size;
         heap_lock(h, flags | h->flags);
         if (!mem)
-            ok = hb_validate(&h->back, &why);
+            ok = hb_validate(&h->back, &why) && hf_validate(h, &why);
         else
-            switch (heap_resolve(h, mem, &seg, &large)) {
+            switch (heap_resolve(h, mem, &seg, &large, &page)) {
+            case OWN_PAGE:  ok = hf_size(page, mem, &size) == HB_OK; break;
             case OWN_BACK:  ok = hb_check_block(&h->back, seg, mem) == HB_OK; break;
             case OWN_LARGE: ok = true; break;
             case OWN_NONE:  ok = false; break;
@@ -178,6 +236,7 @@ WINMEM_API SIZE_T winmem_HeapCompact(HANDLE handle, DWORD flags)
     if (!h)
         return 0;
     heap_lock(h, flags | h->flags);
+    hf_trim(h);
     hb_trim(&h->back);
     size_t largest = hb_largest_free(&h->back);
     heap_unlock(h, flags | h->flags);
@@ -205,8 +264,15 @@ WINMEM_API BOOL winmem_HeapSummary(HANDLE handle, DWORD flags, LPHEAP_SUMMARY su
         allocated += l->size;
         reserved += l->span.size;
     }
+    for (struct heap_page *pg = h->pages; pg; pg = pg->all_next) {
+        size_t size;
+        bool busy;
+        for (uint32_t i = 0; hf_block_at(pg, i, &size, &busy); i++)
+            allocated += busy ? size : 0;
+    }
+    reserved += h->page_bytes;
     summary->cbAllocated = allocated;
-    summary->cbCommitted = h->back.committed + h->large_bytes;
+    summary->cbCommitted = h->back.committed + h->large_bytes + h->page_bytes;
     summary->cbReserved = reserved;
     summary->cbMaxReserve = (h->flags & HEAP_GROWABLE) ? 0 : h->back.reserved;
     heap_unlock(h, flags | h->flags);

@@ -1,0 +1,482 @@
+/*
+ * heap_front.c — the heap's front end (heap.h): size classes up to
+ * HEAP_FRONT_MAX served from pages that each belong to one thread.
+ *
+ * A page is a 64 KiB (classes up to 1 KiB) or 256 KiB span of its own
+ * VirtualAlloc reservation, recorded in the map, with its descriptor and
+ * tag array out of band.  Its owner allocates from `local_free` and frees
+ * into it with no lock and no atomic operation; a thread that frees a block
+ * of a page it does not own pushes it onto `thread_free` with one
+ * compare-exchange, and the owner takes that list back in one exchange when
+ * its own runs dry.  A full page is given up (owner NULL) onto the heap's
+ * full list; the heap's lock guards unowned pages, and a thread that needs
+ * a page takes one with free blocks from the spare list, or a full one that
+ * other threads have freed into, before it maps a new one.
+ *
+ * Free-list links are stored in the free blocks XOR the page's key, and
+ * checked to lie in the page when followed; tags say which blocks are busy,
+ * so a double free, an interior pointer or a stale one is refused exactly.
+ */
+#include "heap.h"
+#include "../os/os.h"
+
+#include <string.h>
+
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+#define SMALL_PAGE ((size_t)64 << 10)
+#define BIG_PAGE ((size_t)256 << 10)
+#define CACHE 4
+
+static const uint32_t class_size[HF_CLASSES] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+    320, 384, 448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048,
+    2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
+};
+
+/* ------------------------------------------------------- thread states */
+struct tl_entry { struct heap *h; uint32_t id; struct heap_thread *t; };
+static TLS struct tl_entry tl_cache[CACHE];
+static TLS struct heap_thread *tl_states;          /* this thread's, all heaps */
+static pthread_mutex_t front_mutex = PTHREAD_MUTEX_INITIALIZER;   /* states' lifetime */
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;    /* a leaf: the pools */
+static struct wm_pool state_pool = WM_POOL_INIT(struct heap_thread);
+static struct wm_pool page_pool = WM_POOL_INIT(struct heap_page);
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+int hf_class(const struct heap *h, size_t size)
+{
+    if (size > HEAP_FRONT_MAX || !(h->flags & HEAP_GROWABLE))
+        return -1;
+    if (size <= 256)
+        return size ? (int)((size - 1) / 16) : 0;
+    unsigned k = 63u - (unsigned)__builtin_clzll(size - 1);
+    return (int)(16 + 4 * (k - 8) + (((size - 1) >> (k - 2)) & 3));
+}
+
+void hf_count(struct heap *h, int cls)
+{
+    if (h->front_count[cls] < HEAP_FRONT_AFTER && ++h->front_count[cls] == HEAP_FRONT_AFTER)
+        __atomic_store_n(&h->front_on[cls], 1, __ATOMIC_RELEASE);
+}
+
+static void give_up_page(struct heap *h, struct heap_page *pg);
+
+/* A thread ends: its pages are given up to their heaps. */
+static void thread_exit(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&front_mutex);
+    for (struct heap_thread *t = tl_states, *next; t; t = next) {
+        next = t->tl_next;
+        struct heap *h = t->heap;
+        if (h && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == HEAP_MAGIC && h->id == t->heap_id) {
+            heap_lock(h, 0);
+            for (int c = 0; c < HF_CLASSES; c++)
+                if (t->page[c])
+                    give_up_page(h, t->page[c]);
+            t->heap = NULL;                      /* the heap no longer lists it */
+            for (struct heap_thread **link = &h->threads; *link; link = &(*link)->next)
+                if (*link == t) {
+                    *link = t->next;
+                    break;
+                }
+            heap_unlock(h, 0);
+        }
+        wm_pool_put(&state_pool, t);
+    }
+    tl_states = NULL;
+    memset(tl_cache, 0, sizeof tl_cache);
+    pthread_mutex_unlock(&front_mutex);
+}
+
+static void make_exit_key(void) { pthread_key_create(&exit_key, thread_exit); }
+
+static struct heap_thread *state_slow(struct heap *h)
+{
+    for (int i = 1; i < CACHE; i++)
+        if (tl_cache[i].h == h && tl_cache[i].id == h->id) {
+            struct tl_entry e = tl_cache[i];
+            memmove(&tl_cache[1], &tl_cache[0], (size_t)i * sizeof e);
+            tl_cache[0] = e;
+            return e.t;
+        }
+    struct heap_thread *t = tl_states;
+    while (t && !(t->heap == h && t->heap_id == h->id))
+        t = t->tl_next;
+    if (!t) {
+        pthread_once(&exit_once, make_exit_key);
+        pthread_mutex_lock(&front_mutex);
+        t = wm_pool_get(&state_pool);
+        if (t) {
+            memset(t, 0, sizeof *t);
+            t->heap = h;
+            t->heap_id = h->id;
+            t->tl_next = tl_states;
+            tl_states = t;
+            heap_lock(h, 0);
+            t->next = h->threads;
+            h->threads = t;
+            heap_unlock(h, 0);
+        }
+        pthread_mutex_unlock(&front_mutex);
+        if (!t)
+            return NULL;
+        pthread_setspecific(exit_key, (void *)1);
+    }
+    memmove(&tl_cache[1], &tl_cache[0], (CACHE - 1) * sizeof tl_cache[0]);
+    tl_cache[0] = (struct tl_entry){ h, h->id, t };
+    return t;
+}
+
+static inline struct heap_thread *state_of(struct heap *h)
+{
+    if (wm_likely(tl_cache[0].h == h && tl_cache[0].id == h->id))
+        return tl_cache[0].t;
+    return state_slow(h);
+}
+
+/* ----------------------------------------------------------------- pages */
+static inline uint32_t index_of(const struct heap_page *pg, uintptr_t p)
+{
+    return (uint32_t)(((uint64_t)(p - pg->span.base) * pg->inv) >> 32);
+}
+
+static inline uintptr_t next_of(const struct heap_page *pg, uintptr_t block)
+{
+    return *(const uintptr_t *)block ^ pg->key;
+}
+
+static struct heap_page *page_new(struct heap *h, int cls)
+{
+    uint32_t bs = class_size[cls];
+    size_t bytes = bs <= 1024 ? SMALL_PAGE : BIG_PAGE, capacity = bytes / bs;
+    size_t meta = wm_align_up(capacity * sizeof(uint16_t), os_page_size());
+    void *tags = NULL;
+    pthread_mutex_lock(&pool_mutex);
+    struct heap_page *pg = wm_pool_get(&page_pool);
+    pthread_mutex_unlock(&pool_mutex);
+    if (!pg)
+        return NULL;
+    memset(pg, 0, sizeof *pg);
+    char *base = winmem_VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, h->back.protect);
+    pg->span = (struct heap_span){ HEAP_SPAN_PAGE, h, (uintptr_t)base, bytes };
+    if (!base || os_map(&tags, meta, OS_PROT_READ | OS_PROT_WRITE, OS_MAP_COMMITTED) != 0 ||
+        !heap_map_set((uintptr_t)base, bytes, &pg->span)) {
+        if (tags)
+            os_unmap(tags, meta);
+        if (base)
+            winmem_VirtualFree(base, 0, MEM_RELEASE);
+        pthread_mutex_lock(&pool_mutex);
+        wm_pool_put(&page_pool, pg);
+        pthread_mutex_unlock(&pool_mutex);
+        return NULL;
+    }
+    pg->tags = tags;
+    pg->meta_bytes = meta;
+    pg->block_size = bs;
+    pg->inv = (uint32_t)((((uint64_t)1 << 32) + bs - 1) / bs);
+    pg->capacity = (uint32_t)capacity;
+    pg->cls = (uint8_t)cls;
+    os_random(&pg->key, sizeof pg->key);
+    pg->all_next = h->pages;
+    if (h->pages)
+        h->pages->all_prev = pg;
+    h->pages = pg;
+    h->page_bytes += bytes;
+    return pg;
+}
+
+static void page_release(struct heap *h, struct heap_page *pg)
+{
+    if (pg->all_prev)
+        pg->all_prev->all_next = pg->all_next;
+    else
+        h->pages = pg->all_next;
+    if (pg->all_next)
+        pg->all_next->all_prev = pg->all_prev;
+    h->page_bytes -= pg->span.size;
+    heap_map_clear(pg->span.base, pg->span.size);
+    winmem_VirtualFree((void *)pg->span.base, 0, MEM_RELEASE);
+    os_unmap(pg->tags, pg->meta_bytes);
+    pthread_mutex_lock(&pool_mutex);
+    wm_pool_put(&page_pool, pg);
+    pthread_mutex_unlock(&pool_mutex);
+}
+
+/* Takes the blocks other threads freed into pg into its local list. */
+static void collect(struct heap_page *pg)
+{
+    uintptr_t list = __atomic_exchange_n(&pg->thread_free, 0, __ATOMIC_ACQUIRE);
+    while (list) {
+        uintptr_t next = next_of(pg, list);
+        *(uintptr_t *)list = pg->local_free ^ pg->key;
+        pg->local_free = list;
+        pg->used--;
+        list = next;
+    }
+}
+
+static bool has_room(const struct heap_page *pg)
+{
+    return pg->local_free || pg->carved < pg->capacity ||
+           __atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED);
+}
+
+static void list_remove(struct heap_page **head, struct heap_page *pg)
+{
+    for (struct heap_page **link = head; *link; link = &(*link)->next)
+        if (*link == pg) {
+            *link = pg->next;
+            break;
+        }
+    pg->listed = false;
+}
+
+/* Under the heap's lock: the page no longer has an owner. */
+static void give_up_page(struct heap *h, struct heap_page *pg)
+{
+    pg->owner = NULL;
+    struct heap_page **list = has_room(pg) ? &h->spare[pg->cls] : &h->full[pg->cls];
+    pg->next = *list;
+    *list = pg;
+    pg->listed = true;
+}
+
+/* Under the heap's lock: a page of class cls with a free block for t. */
+static struct heap_page *find_page(struct heap *h, struct heap_thread *t, int cls)
+{
+    struct heap_page *pg = h->spare[cls];
+    if (!pg)
+        for (pg = h->full[cls]; pg && !__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED); pg = pg->next)
+            ;
+    if (pg)
+        list_remove(pg == h->spare[cls] ? &h->spare[cls] : &h->full[cls], pg);
+    else if (!(pg = page_new(h, cls)))
+        return NULL;
+    pg->owner = t;
+    collect(pg);
+    return pg;
+}
+
+/* -------------------------------------------------------------- allocate */
+static inline void *take_block(struct heap_page *pg, uintptr_t b, size_t size)
+{
+    pg->used++;
+    pg->tags[index_of(pg, b)] = (uint16_t)(pg->block_size - size);
+    return (void *)b;
+}
+
+static void *alloc_slow(struct heap *h, struct heap_thread *t, int cls, size_t size)
+{
+    struct heap_page *pg = t->page[cls];
+    if (pg) {
+        collect(pg);
+        if (pg->local_free) {
+            uintptr_t b = pg->local_free;
+            pg->local_free = next_of(pg, b);
+            return take_block(pg, b, size);
+        }
+        if (pg->carved < pg->capacity)
+            return take_block(pg, pg->span.base + (uintptr_t)pg->carved++ * pg->block_size, size);
+    }
+    heap_lock(h, 0);
+    if (pg)
+        give_up_page(h, pg);
+    t->page[cls] = pg = find_page(h, t, cls);
+    heap_unlock(h, 0);
+    return pg ? alloc_slow(h, t, cls, size) : NULL;
+}
+
+void *hf_alloc(struct heap *h, int cls, size_t size)
+{
+    if (!__atomic_load_n(&h->front_on[cls], __ATOMIC_RELAXED))
+        return NULL;
+    struct heap_thread *t = state_of(h);
+    if (wm_unlikely(!t))
+        return NULL;
+    struct heap_page *pg = t->page[cls];
+    uintptr_t b;
+    if (wm_likely(pg && (b = pg->local_free) != 0)) {
+        pg->local_free = next_of(pg, b);
+        return take_block(pg, b, size);
+    }
+    return alloc_slow(h, t, cls, size);
+}
+
+/* ------------------------------------------------------------ free, size */
+/* The index of the busy block at p, or why p is not one. */
+static enum hb_check busy_index(const struct heap_page *pg, const void *p, uint32_t *i)
+{
+    uintptr_t a = (uintptr_t)p;
+    *i = index_of(pg, a);
+    if (*i >= pg->carved || pg->span.base + (uintptr_t)*i * pg->block_size != a)
+        return HB_NOT_A_BLOCK;
+    return pg->tags[*i] == HEAP_TAG_FREE ? HB_NOT_BUSY : HB_OK;
+}
+
+enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
+{
+    uint32_t i;
+    enum hb_check c = busy_index(pg, p, &i);
+    if (c != HB_OK)
+        return c;
+    uintptr_t b = (uintptr_t)p;
+    struct heap_thread *t = tl_cache[0].h == h && tl_cache[0].id == h->id ? tl_cache[0].t : NULL;
+    if (t && pg->owner == t) {
+        pg->tags[i] = HEAP_TAG_FREE;
+        *(uintptr_t *)b = pg->local_free ^ pg->key;
+        pg->local_free = b;
+        pg->used--;
+        return HB_OK;
+    }
+    if (__atomic_exchange_n(&pg->tags[i], HEAP_TAG_FREE, __ATOMIC_RELAXED) == HEAP_TAG_FREE)
+        return HB_NOT_BUSY;                      /* two threads freed it at once */
+    uintptr_t head = __atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED);
+    do
+        *(uintptr_t *)b = head ^ pg->key;
+    while (!__atomic_compare_exchange_n(&pg->thread_free, &head, b, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+    return HB_OK;
+}
+
+enum hb_check hf_size(const struct heap_page *pg, const void *p, size_t *size)
+{
+    uint32_t i;
+    enum hb_check c = busy_index(pg, p, &i);
+    if (c == HB_OK)
+        *size = pg->block_size - pg->tags[i];
+    return c;
+}
+
+enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size)
+{
+    uint32_t i;
+    enum hb_check c = busy_index(pg, p, &i);
+    if (c != HB_OK)
+        return c;
+    if (size > pg->block_size || (pg->cls && size <= class_size[pg->cls - 1]))
+        return HB_NO_ROOM;                      /* another class: the block moves */
+    pg->tags[i] = (uint16_t)(pg->block_size - size);
+    return HB_OK;
+}
+
+/* ------------------------------------------------------------ the whole */
+/* P3 for every page: tags and free lists agree.  Exact only while no other
+ * thread allocates or frees in the heap (HeapValidate's contract, H35). */
+bool hf_validate(struct heap *h, const char **why)
+{
+    for (struct heap_page *pg = h->pages; pg; pg = pg->all_next) {
+        uint32_t free_tags = 0, listed[2] = { 0, 0 };
+        for (uint32_t i = 0; i < pg->carved; i++)
+            free_tags += pg->tags[i] == HEAP_TAG_FREE;
+        uintptr_t lists[2] = { pg->local_free, __atomic_load_n(&pg->thread_free, __ATOMIC_ACQUIRE) };
+        for (int l = 0; l < 2; l++)
+            for (uintptr_t b = lists[l]; b; b = next_of(pg, b)) {
+                uint32_t i = index_of(pg, b);
+                if (i >= pg->carved || pg->span.base + (uintptr_t)i * pg->block_size != b)
+                    return *why = "a front-end free list leaves its page (overwritten link)", false;
+                if (pg->tags[i] != HEAP_TAG_FREE)
+                    return *why = "a front-end free list holds a busy block", false;
+                if (++listed[l] > pg->carved)
+                    return *why = "a front-end free list loops", false;
+            }
+        if (listed[0] + listed[1] != free_tags)
+            return *why = "a freed front-end block is on no free list", false;
+        /* Blocks other threads freed are counted as used until collected. */
+        if (pg->used != pg->carved - listed[0])
+            return *why = "a front-end page's busy count is wrong", false;
+    }
+    *why = NULL;
+    return true;
+}
+
+/* Under the heap's lock: unowned pages with nothing busy go back. */
+void hf_trim(struct heap *h)
+{
+    for (int c = 0; c < HF_CLASSES; c++)
+        for (int l = 0; l < 2; l++) {
+            struct heap_page **link = l ? &h->full[c] : &h->spare[c];
+            while (*link) {
+                struct heap_page *pg = *link;
+                collect(pg);
+                if (pg->used == 0) {
+                    *link = pg->next;
+                    page_release(h, pg);
+                } else {
+                    link = &pg->next;
+                }
+            }
+        }
+}
+
+void hf_destroy(struct heap *h)
+{
+    pthread_mutex_lock(&front_mutex);
+    for (struct heap_thread *t = h->threads; t; t = t->next)
+        t->heap = NULL;              /* its thread frees it when it ends */
+    h->threads = NULL;
+    pthread_mutex_unlock(&front_mutex);
+    while (h->pages)
+        page_release(h, h->pages);
+    memset(h->spare, 0, sizeof h->spare);
+    memset(h->full, 0, sizeof h->full);
+}
+
+/* Held across fork() before any heap's lock (heap_api.c): the order
+ * state_slow and thread_exit take them in. */
+void hf_fork_lock(void) { pthread_mutex_lock(&front_mutex); }
+void hf_fork_unlock(void) { pthread_mutex_unlock(&front_mutex); }
+void hf_fork_lock_leaf(void) { pthread_mutex_lock(&pool_mutex); }
+void hf_fork_unlock_leaf(void) { pthread_mutex_unlock(&pool_mutex); }
+void hf_fork_child(void)
+{
+    pthread_mutex_init(&front_mutex, NULL);
+    pthread_mutex_init(&pool_mutex, NULL);
+}
+
+/* In the child of fork(): the other threads are gone, perhaps in the middle
+ * of a lock-free allocation or free.  A page's tags are written last by an
+ * allocation and first by a free, so they are the truth: every free list is
+ * rebuilt from them, and the gone threads' pages are given up to the heap
+ * for the child's threads to adopt.  Called with every lock held or fresh. */
+void hf_fork_child_heap(struct heap *h)
+{
+    struct heap_thread *self = tl_states;
+    while (self && self->heap != h)
+        self = self->tl_next;
+    for (struct heap_thread **link = &h->threads; *link;) {
+        if (*link == self) {
+            link = &(*link)->next;
+            continue;
+        }
+        (*link)->heap = NULL;
+        *link = (*link)->next;
+    }
+    for (struct heap_page *pg = h->pages; pg; pg = pg->all_next) {
+        pg->local_free = 0;
+        pg->thread_free = 0;
+        pg->used = 0;
+        for (uint32_t i = pg->carved; i-- > 0;) {
+            uintptr_t b = pg->span.base + (uintptr_t)i * pg->block_size;
+            if (pg->tags[i] == HEAP_TAG_FREE) {
+                *(uintptr_t *)b = pg->local_free ^ pg->key;
+                pg->local_free = b;
+            } else {
+                pg->used++;
+            }
+        }
+        if (pg->owner && pg->owner != self)
+            give_up_page(h, pg);
+    }
+}
+
+/* For HeapWalk: the blocks of a page, one at a time. */
+bool hf_block_at(const struct heap_page *pg, uint32_t i, size_t *size, bool *busy)
+{
+    if (i >= pg->carved)
+        return false;
+    *busy = pg->tags[i] != HEAP_TAG_FREE;
+    *size = *busy ? pg->block_size - pg->tags[i] : pg->block_size;
+    return true;
+}
