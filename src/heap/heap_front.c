@@ -92,6 +92,7 @@ static void thread_exit(void *unused)
 
 static void make_exit_key(void) { pthread_key_create(&exit_key, thread_exit); }
 
+__attribute__((noinline, cold))
 static struct heap_thread *state_slow(struct heap *h)
 {
     for (int i = 1; i < CACHE; i++)
@@ -267,6 +268,7 @@ static inline void *take_block(struct heap_page *pg, uintptr_t b, size_t size)
     return (void *)b;
 }
 
+__attribute__((noinline, cold))
 static void *alloc_slow(struct heap *h, struct heap_thread *t, int cls, size_t size)
 {
     struct heap_page *pg = t->page[cls];
