@@ -42,6 +42,7 @@ check: all
 
 bench: all
 	@scripts/deps.sh bench
+	@cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null    # finds the allocators deps.sh just installed
 	@cmake --build $(BUILD) --target benches -j $(JOBS)
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; ./$$b; done
 

@@ -61,6 +61,32 @@ if(WINMEM_BENCH_TARGETS)
   add_custom_target(benches DEPENDS ${WINMEM_BENCH_TARGETS})
 endif()
 
+# heap_bench runs every allocator in a child of its own, since each defines
+# malloc.  jemalloc and tcmalloc (Debian's shared libraries; tcmalloc has no
+# -dev link) are preloaded into the child by path; mimalloc's mi_* API is
+# linked into heap_bench_mimalloc, heap_bench.c built once more.  That name
+# is not bench_*, so make bench runs it only through bench_heap_bench.  A
+# library not found here is "n/a" in the tables.
+if(TARGET bench_heap_bench)
+  find_library(WINMEM_JEMALLOC NAMES libjemalloc.so.2 jemalloc)
+  find_library(WINMEM_TCMALLOC NAMES libtcmalloc_minimal.so.4 tcmalloc_minimal)
+  find_library(WINMEM_MIMALLOC NAMES mimalloc)
+  find_path(WINMEM_MIMALLOC_INCLUDE mimalloc.h)
+  foreach(lib JEMALLOC TCMALLOC)
+    if(WINMEM_${lib})
+      target_compile_definitions(bench_heap_bench PRIVATE HEAP_BENCH_${lib}="${WINMEM_${lib}}")
+    endif()
+  endforeach()
+  target_link_libraries(bench_heap_bench PRIVATE ${CMAKE_DL_LIBS})
+  if(WINMEM_MIMALLOC AND WINMEM_MIMALLOC_INCLUDE)
+    add_executable(heap_bench_mimalloc EXCLUDE_FROM_ALL ${CMAKE_SOURCE_DIR}/bench/heap_bench.c)
+    target_compile_definitions(heap_bench_mimalloc PRIVATE HEAP_BENCH_MIMALLOC=1)
+    target_include_directories(heap_bench_mimalloc PRIVATE ${WINMEM_MIMALLOC_INCLUDE})
+    target_link_libraries(heap_bench_mimalloc PRIVATE winmem_internal ${WINMEM_MIMALLOC} ${CMAKE_DL_LIBS})
+    add_dependencies(bench_heap_bench heap_bench_mimalloc)
+  endif()
+endif()
+
 # What users and scripts rely on: exported names, the README's compile line,
 # and the installed pkg-config file and CMake package.  Only for the build
 # users get: a sanitized library does not link into a plain program.

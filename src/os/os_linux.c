@@ -310,6 +310,8 @@ void os_random(void *buf, size_t n)
         out += got;
         n -= (size_t)got;
     }
+    if (!n)
+        return;
     uint64_t x = os_monotonic_ns() ^ (uintptr_t)buf ^ ((uint64_t)getpid() << 32);
     for (size_t i = 0; i < n; i++) {          /* only if getrandom failed */
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
