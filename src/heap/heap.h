@@ -5,9 +5,11 @@
  * over a size once it is busy, large blocks straight from VirtualAlloc),
  * with the front end built for speed the way mimalloc is.
  *
- * STATUS: design, being built (issue 4).  The map (heap_map.c) exists;
- * the rest of this header states what the other files will hold, so that
- * each piece lands against a settled contract.
+ * Files: heap_map.c (the map), heap_back.c (back end), heap_front.c (front
+ * end), heap_large.c (large blocks), heap_api.c (the Win32 calls),
+ * heap_walk.c (HeapWalk, HeapValidate, HeapCompact, HeapSummary).  Still to
+ * come (issue 4): warm reuse of freed segments and pages with a purge delay,
+ * decommits outside the heap's lock, and a single inlined fast path.
  *
  * Tiers (reference ../shared/reference/heap.md, H4-H15)
  *   back end   Variable-size blocks in segments the heap reserves through

@@ -106,12 +106,12 @@ static bool after_region(struct heap *h, PROCESS_HEAP_ENTRY *e, unsigned index)
     return after_page(h, e, NULL);
 }
 
-/* The entry after one inside page pg (its REGION entry when at is its base
- * and region is set, else the block at `at`). */
-static DWORD page_next(struct heap *h, PROCESS_HEAP_ENTRY *e, struct heap_page *pg, bool region_entry_)
+/* The entry after e, which is inside page pg: its REGION entry when
+ * at_region, else one of its blocks. */
+static DWORD page_next(struct heap *h, PROCESS_HEAP_ENTRY *e, struct heap_page *pg, bool at_region)
 {
     uint32_t i = 0;
-    if (!region_entry_) {
+    if (!at_region) {
         uintptr_t at = (uintptr_t)e->lpData;
         i = (uint32_t)((at - pg->span.base) / pg->block_size) + 1;
     }
