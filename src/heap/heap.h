@@ -231,10 +231,51 @@ struct heap {
     size_t page_bytes;          /* committed by pages */
 };
 
-/* Front end (heap_front.c).  hf_class: the class of size, or -1 when the
- * front end does not serve it.  hf_alloc: NULL when the class is not yet on
+/* The thread's most recent heaps and its state in each (heap_front.c). */
+#define HF_TL_CACHE 4
+struct hf_tl_entry { struct heap *h; uint32_t id; struct heap_thread *t; };
+extern __thread __attribute__((tls_model("initial-exec"))) struct hf_tl_entry hf_tl_cache[HF_TL_CACHE];
+
+static inline uint32_t hf_index_of(const struct heap_page *pg, uintptr_t p)
+{
+    return (uint32_t)(((uint64_t)(p - pg->span.base) * pg->inv) >> 32);
+}
+
+static inline uintptr_t hf_next_of(const struct heap_page *pg, uintptr_t block)
+{
+    return *(const uintptr_t *)block ^ pg->key;
+}
+
+/* The class of size, or -1 when the front end does not serve it. */
+static inline int hf_class(const struct heap *h, size_t size)
+{
+    if (size > HEAP_FRONT_MAX || !(h->flags & HEAP_GROWABLE))
+        return -1;
+    if (size <= 256)
+        return size ? (int)((size - 1) / 16) : 0;
+    unsigned k = 63u - (unsigned)__builtin_clzll(size - 1);
+    return (int)(16 + 4 * (k - 8) + (((size - 1) >> (k - 2)) & 3));
+}
+
+/* The allocation fast path, inlined into HeapAlloc: the calling thread's
+ * current page of the class has a free block.  NULL: take hf_alloc. */
+static inline void *hf_alloc_fast(struct heap *h, int cls, size_t size)
+{
+    const struct hf_tl_entry *e = &hf_tl_cache[0];
+    if (e->h != h || e->id != h->id)
+        return NULL;
+    struct heap_page *pg = e->t->page[cls];
+    uintptr_t b;
+    if (!pg || !(b = pg->local_free))
+        return NULL;
+    pg->local_free = hf_next_of(pg, b);
+    pg->used++;
+    pg->tags[hf_index_of(pg, b)] = (uint16_t)(pg->block_size - size);
+    return (void *)b;
+}
+
+/* Front end (heap_front.c).  hf_alloc: NULL when the class is not yet on
  * or memory ran out (the caller then uses the back end). */
-int hf_class(const struct heap *h, size_t size);
 void *hf_alloc(struct heap *h, int cls, size_t size);
 /* After a back-end allocation of a front-end size, under the heap's lock. */
 void hf_count(struct heap *h, int cls);

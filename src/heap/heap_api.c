@@ -273,7 +273,7 @@ WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
         return NULL;
     flags |= h->flags;
     int cls = hf_class(h, size);
-    if (cls < 0 || !(p = hf_alloc(h, cls, size))) {
+    if (cls < 0 || (!(p = hf_alloc_fast(h, cls, size)) && !(p = hf_alloc(h, cls, size)))) {
         heap_lock(h, flags);
         DWORD err = allocate(h, size, &p);
         if (!err && cls >= 0)

@@ -25,7 +25,7 @@
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 #define SMALL_PAGE ((size_t)64 << 10)
 #define BIG_PAGE ((size_t)256 << 10)
-#define CACHE 4
+#define CACHE HF_TL_CACHE
 
 static const uint32_t class_size[HF_CLASSES] = {
     16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
@@ -34,8 +34,9 @@ static const uint32_t class_size[HF_CLASSES] = {
 };
 
 /* ------------------------------------------------------- thread states */
-struct tl_entry { struct heap *h; uint32_t id; struct heap_thread *t; };
-static TLS struct tl_entry tl_cache[CACHE];
+#define tl_entry hf_tl_entry
+#define tl_cache hf_tl_cache
+TLS struct hf_tl_entry hf_tl_cache[HF_TL_CACHE];
 static TLS struct heap_thread *tl_states;          /* this thread's, all heaps */
 static pthread_mutex_t front_mutex = PTHREAD_MUTEX_INITIALIZER;   /* states' lifetime */
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;    /* a leaf: the pools */
@@ -44,15 +45,6 @@ static struct wm_pool page_pool = WM_POOL_INIT(struct heap_page);
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 
-int hf_class(const struct heap *h, size_t size)
-{
-    if (size > HEAP_FRONT_MAX || !(h->flags & HEAP_GROWABLE))
-        return -1;
-    if (size <= 256)
-        return size ? (int)((size - 1) / 16) : 0;
-    unsigned k = 63u - (unsigned)__builtin_clzll(size - 1);
-    return (int)(16 + 4 * (k - 8) + (((size - 1) >> (k - 2)) & 3));
-}
 
 void hf_count(struct heap *h, int cls)
 {
@@ -138,15 +130,8 @@ static inline struct heap_thread *state_of(struct heap *h)
 }
 
 /* ----------------------------------------------------------------- pages */
-static inline uint32_t index_of(const struct heap_page *pg, uintptr_t p)
-{
-    return (uint32_t)(((uint64_t)(p - pg->span.base) * pg->inv) >> 32);
-}
-
-static inline uintptr_t next_of(const struct heap_page *pg, uintptr_t block)
-{
-    return *(const uintptr_t *)block ^ pg->key;
-}
+#define index_of hf_index_of
+#define next_of hf_next_of
 
 static struct heap_page *page_new(struct heap *h, int cls)
 {
