@@ -125,6 +125,10 @@ struct heap_span *heap_map_find(const void *p);
 /* Granules recorded (for tests and the validator). */
 size_t heap_map_count(void);
 
+/* The layer's descriptor pools, under one leaf lock (heap_map.c). */
+void *heap_meta_get(struct wm_pool *pool);
+void heap_meta_put(struct wm_pool *pool, void *p);
+
 /* ------------------------------------------------------------ back end */
 #define HB_BINS 256
 #define HB_BUSY 0x1u
@@ -287,8 +291,6 @@ void hf_trim(struct heap *h);      /* HeapCompact: empty unowned pages go back *
 void hf_destroy(struct heap *h);   /* HeapDestroy */
 void hf_fork_lock(void);
 void hf_fork_unlock(void);
-void hf_fork_lock_leaf(void);      /* the pools' lock, after the heaps' */
-void hf_fork_unlock_leaf(void);
 void hf_fork_child(void);
 void hf_fork_child_heap(struct heap *h);
 /* Block i of a carved page: its size (asked for, or the capacity when free). */

@@ -71,12 +71,10 @@ static void fork_prepare(void)
     pthread_mutex_lock(&list_mutex);
     for (struct heap *h = heap_list; h; h = h->next)
         pthread_mutex_lock(&h->lock);
-    hf_fork_lock_leaf();
 }
 
 static void fork_parent(void)
 {
-    hf_fork_unlock_leaf();
     for (struct heap *h = heap_list; h; h = h->next)
         pthread_mutex_unlock(&h->lock);
     pthread_mutex_unlock(&list_mutex);

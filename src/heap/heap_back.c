@@ -118,7 +118,6 @@ static bool bin_remove(struct heap_back *b, uintptr_t block, uint32_t units)
 }
 
 /* ------------------------------------------------------------ segments */
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct wm_pool segment_pool = WM_POOL_INIT(struct heap_segment);
 
 static struct heap_segment *segment_of(uintptr_t at)
@@ -144,9 +143,7 @@ static struct heap_segment *segment_new(struct heap_back *b, size_t reserve, siz
 {
     if (reserve / UNIT > UINT32_MAX)
         return NULL;
-    pthread_mutex_lock(&pool_mutex);
-    struct heap_segment *s = wm_pool_get(&segment_pool);
-    pthread_mutex_unlock(&pool_mutex);
+    struct heap_segment *s = heap_meta_get(&segment_pool);
     if (!s)
         return NULL;
     memset(s, 0, sizeof *s);
@@ -178,9 +175,7 @@ fail:
         os_unmap(bits, bits_bytes);
     if (base)
         winmem_VirtualFree(base, 0, MEM_RELEASE);
-    pthread_mutex_lock(&pool_mutex);
-    wm_pool_put(&segment_pool, s);
-    pthread_mutex_unlock(&pool_mutex);
+    heap_meta_put(&segment_pool, s);
     return NULL;
 }
 
@@ -211,9 +206,7 @@ void hb_destroy(struct heap_back *b)
         heap_map_clear(s->base, s->span.size);
         winmem_VirtualFree((void *)s->base, 0, MEM_RELEASE);
         os_unmap(s->starts, s->starts_bytes);
-        pthread_mutex_lock(&pool_mutex);
-        wm_pool_put(&segment_pool, s);
-        pthread_mutex_unlock(&pool_mutex);
+        heap_meta_put(&segment_pool, s);
     }
     memset(b, 0, sizeof *b);
 }
@@ -618,9 +611,7 @@ static void segment_release(struct heap_back *b, struct heap_segment *s)
     os_unmap(s->starts, s->starts_bytes);
     b->reserved -= s->span.size;
     b->committed -= s->committed_end - s->base;
-    pthread_mutex_lock(&pool_mutex);
-    wm_pool_put(&segment_pool, s);
-    pthread_mutex_unlock(&pool_mutex);
+    heap_meta_put(&segment_pool, s);
 }
 
 /* Returns free memory to the host (HeapCompact): a segment that is one free
@@ -653,12 +644,3 @@ void hb_trim(struct heap_back *b)
     }
 }
 
-/* Taken under a heap's lock: held across fork() after the heaps' own locks
- * (constructor order: this registers before heap_api.c). */
-static void fork_prepare(void) { pthread_mutex_lock(&pool_mutex); }
-static void fork_parent(void) { pthread_mutex_unlock(&pool_mutex); }
-static void fork_child(void) { pthread_mutex_init(&pool_mutex, NULL); }
-__attribute__((constructor(120))) static void fork_init(void)
-{
-    os_atfork(fork_prepare, fork_parent, fork_child);
-}

@@ -39,7 +39,6 @@ static const uint32_t class_size[HF_CLASSES] = {
 TLS struct hf_tl_entry hf_tl_cache[HF_TL_CACHE];
 static TLS struct heap_thread *tl_states;          /* this thread's, all heaps */
 static pthread_mutex_t front_mutex = PTHREAD_MUTEX_INITIALIZER;   /* states' lifetime */
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;    /* a leaf: the pools */
 static struct wm_pool state_pool = WM_POOL_INIT(struct heap_thread);
 static struct wm_pool page_pool = WM_POOL_INIT(struct heap_page);
 static pthread_key_t exit_key;
@@ -139,9 +138,7 @@ static struct heap_page *page_new(struct heap *h, int cls)
     size_t bytes = bs <= 1024 ? SMALL_PAGE : BIG_PAGE, capacity = bytes / bs;
     size_t meta = wm_align_up(capacity * sizeof(uint16_t), os_page_size());
     void *tags = NULL;
-    pthread_mutex_lock(&pool_mutex);
-    struct heap_page *pg = wm_pool_get(&page_pool);
-    pthread_mutex_unlock(&pool_mutex);
+    struct heap_page *pg = heap_meta_get(&page_pool);
     if (!pg)
         return NULL;
     memset(pg, 0, sizeof *pg);
@@ -153,9 +150,7 @@ static struct heap_page *page_new(struct heap *h, int cls)
             os_unmap(tags, meta);
         if (base)
             winmem_VirtualFree(base, 0, MEM_RELEASE);
-        pthread_mutex_lock(&pool_mutex);
-        wm_pool_put(&page_pool, pg);
-        pthread_mutex_unlock(&pool_mutex);
+        heap_meta_put(&page_pool, pg);
         return NULL;
     }
     pg->tags = tags;
@@ -185,9 +180,7 @@ static void page_release(struct heap *h, struct heap_page *pg)
     heap_map_clear(pg->span.base, pg->span.size);
     winmem_VirtualFree((void *)pg->span.base, 0, MEM_RELEASE);
     os_unmap(pg->tags, pg->meta_bytes);
-    pthread_mutex_lock(&pool_mutex);
-    wm_pool_put(&page_pool, pg);
-    pthread_mutex_unlock(&pool_mutex);
+    heap_meta_put(&page_pool, pg);
 }
 
 /* Takes the blocks other threads freed into pg into its local list. */
@@ -414,12 +407,9 @@ void hf_destroy(struct heap *h)
  * state_slow and thread_exit take them in. */
 void hf_fork_lock(void) { pthread_mutex_lock(&front_mutex); }
 void hf_fork_unlock(void) { pthread_mutex_unlock(&front_mutex); }
-void hf_fork_lock_leaf(void) { pthread_mutex_lock(&pool_mutex); }
-void hf_fork_unlock_leaf(void) { pthread_mutex_unlock(&pool_mutex); }
 void hf_fork_child(void)
 {
     pthread_mutex_init(&front_mutex, NULL);
-    pthread_mutex_init(&pool_mutex, NULL);
 }
 
 /* In the child of fork(): the other threads are gone, perhaps in the middle

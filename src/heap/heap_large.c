@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct wm_pool large_pool = WM_POOL_INIT(struct heap_large);
 
 static size_t page_up(size_t n) { return wm_align_up(n ? n : 1, os_page_size()); }
@@ -20,9 +19,7 @@ DWORD hl_alloc(struct heap *h, size_t size, void **out)
     if (size > VM_MAX_ADDRESS / 2)
         return ERROR_NOT_ENOUGH_MEMORY;
     size_t reserve = wm_align_up(size, VM_GRANULARITY), commit = page_up(size);
-    pthread_mutex_lock(&pool_mutex);
-    struct heap_large *l = wm_pool_get(&large_pool);
-    pthread_mutex_unlock(&pool_mutex);
+    struct heap_large *l = heap_meta_get(&large_pool);
     if (!l)
         return ERROR_NOT_ENOUGH_MEMORY;
     char *base = winmem_VirtualAlloc(NULL, reserve, MEM_RESERVE, h->back.protect);
@@ -32,9 +29,7 @@ DWORD hl_alloc(struct heap *h, size_t size, void **out)
         !heap_map_set((uintptr_t)base, reserve, &l->span)) {
         if (base)
             winmem_VirtualFree(base, 0, MEM_RELEASE);
-        pthread_mutex_lock(&pool_mutex);
-        wm_pool_put(&large_pool, l);
-        pthread_mutex_unlock(&pool_mutex);
+        heap_meta_put(&large_pool, l);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     l->size = size;
@@ -53,9 +48,7 @@ static void release(struct heap_large *l)
 {
     heap_map_clear(l->span.base, l->span.size);
     winmem_VirtualFree((void *)l->span.base, 0, MEM_RELEASE);
-    pthread_mutex_lock(&pool_mutex);
-    wm_pool_put(&large_pool, l);
-    pthread_mutex_unlock(&pool_mutex);
+    heap_meta_put(&large_pool, l);
 }
 
 void hl_free(struct heap *h, struct heap_large *l)
@@ -98,12 +91,3 @@ void hl_destroy_all(struct heap *h)
     h->large_bytes = 0;
 }
 
-/* Taken under a heap's lock: held across fork() after the heaps' own locks
- * (constructor order: this registers before heap_api.c). */
-static void fork_prepare(void) { pthread_mutex_lock(&pool_mutex); }
-static void fork_parent(void) { pthread_mutex_unlock(&pool_mutex); }
-static void fork_child(void) { pthread_mutex_init(&pool_mutex, NULL); }
-__attribute__((constructor(120))) static void fork_init(void)
-{
-    os_atfork(fork_prepare, fork_parent, fork_child);
-}

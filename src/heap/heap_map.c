@@ -8,6 +8,9 @@
  * a leaf's pages as they are first written, so a leaf covering a few spans
  * costs a few pages.  Leaves are never unmapped: a reader holding no lock
  * may be looking at one, and must never fault.
+ *
+ * Also here: the one lock around the heap layer's metadata pools (segment,
+ * page and large-block descriptors), a leaf taken under a heap's lock.
  */
 #include "heap.h"
 #include "../os/os.h"
@@ -100,11 +103,41 @@ size_t heap_map_count(void)
     return n;
 }
 
-/* Taken under a heap's lock: held across fork() after the heaps' own locks
- * (constructor order: this registers before heap_api.c). */
-static void fork_prepare(void) { pthread_mutex_lock(&map_mutex); }
-static void fork_parent(void) { pthread_mutex_unlock(&map_mutex); }
-static void fork_child(void) { pthread_mutex_init(&map_mutex, NULL); }
+/* ------------------------------------------------------ metadata pools */
+static pthread_mutex_t meta_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void *heap_meta_get(struct wm_pool *pool)
+{
+    pthread_mutex_lock(&meta_mutex);
+    void *p = wm_pool_get(pool);
+    pthread_mutex_unlock(&meta_mutex);
+    return p;
+}
+
+void heap_meta_put(struct wm_pool *pool, void *p)
+{
+    pthread_mutex_lock(&meta_mutex);
+    wm_pool_put(pool, p);
+    pthread_mutex_unlock(&meta_mutex);
+}
+
+/* Both locks are taken under a heap's lock: held across fork() after the
+ * heaps' own (constructor order: this registers before heap_api.c). */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&map_mutex);
+    pthread_mutex_lock(&meta_mutex);
+}
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&meta_mutex);
+    pthread_mutex_unlock(&map_mutex);
+}
+static void fork_child(void)
+{
+    pthread_mutex_init(&map_mutex, NULL);
+    pthread_mutex_init(&meta_mutex, NULL);
+}
 __attribute__((constructor(120))) static void fork_init(void)
 {
     os_atfork(fork_prepare, fork_parent, fork_child);
