@@ -83,6 +83,7 @@ bool os_page_resident(const void *page);
 uint32_t os_process_id(void);
 uint32_t os_thread_id(void);
 uint64_t os_monotonic_ns(void);
+uint64_t os_coarse_ns(void);    /* the same clock to a few ms, without reading the hardware */
 /* Random bits for keys (getrandom; never fails: falls back to mixing the
  * clock and addresses, which is weaker but still differs per process). */
 void os_random(void *buf, size_t n);

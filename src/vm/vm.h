@@ -172,6 +172,32 @@ int vm_host_prot(DWORD protect);
 DWORD vm_space_map(uintptr_t *addr, size_t host_size, int prot, unsigned flags);
 void vm_space_released(uintptr_t base);
 
+/* ---------------------------------------------------------- warm memory */
+/* Released memory kept mapped for the heap (vm_warm.c): out of the registry
+ * and the commit charge, unmapped after VM_WARM_DELAY_MS unused. */
+#define VM_WARM_DELAY_MS 100u
+#define VM_WARM_BYTES ((size_t)64 << 20)     /* kept at most */
+/* A kept span of exactly size bytes and protect, registered as one
+ * allocation committed from its base for *committed >= commit bytes (the
+ * rest reserved), contents not zeroed; NULL when none is kept. */
+void *vm_warm_alloc(size_t size, size_t commit, DWORD protect, size_t *committed);
+/* VirtualFree(base, 0, MEM_RELEASE), keeping the host's pages when the
+ * allocation is plain (vm_release_kept). */
+BOOL vm_warm_release(void *base);
+void vm_warm_purge(void);                   /* unmaps everything kept now */
+size_t vm_warm_bytes(void);
+/* Under the registry lock. */
+void vm_warm_tick(void);                    /* unmaps what waited too long */
+/* Whether kept spans overlap [a, a + span): the lowest base, highest end. */
+bool vm_warm_overlap(uintptr_t a, size_t span, uintptr_t *low, uintptr_t *high);
+void vm_warm_evict(uintptr_t a, size_t span);           /* unmaps kept spans in the way */
+bool vm_warm_find(uintptr_t addr, uintptr_t *start, uintptr_t *end);
+bool vm_warm_validate(const char **why);
+/* The registry's side: forget a plain allocation without unmapping it
+ * (false, and nothing changed, when it is not plain); register one. */
+bool vm_release_kept(struct vm_alloc *a, size_t *committed);
+DWORD vm_adopt(uintptr_t base, size_t size, size_t committed, DWORD protect);
+
 /* -------------------------------------------------------- commit charge */
 struct vm_counters {
     size_t commit_charge, commit_peak, commit_limit;

@@ -11,7 +11,8 @@
  * Such memory is reported committed with the host's protection, MEM_IMAGE for
  * the mappings of a file that is mapped executable somewhere, MEM_MAPPED for
  * other files, MEM_PRIVATE otherwise; an inaccessible anonymous mapping (a
- * guard gap) is reported reserved, which is what it is.
+ * guard gap) is reported reserved, which is what it is.  Spans the heap
+ * released but vm keeps warm (vm_warm.c) are free to the program.
  */
 #include "vm.h"
 #include "../os/os.h"
@@ -94,6 +95,15 @@ void vm_query(uintptr_t addr, MEMORY_BASIC_INFORMATION *mbi)
     struct vm_run *prev = next ? vm_run_prev(next) : vm_run_last();
     if (prev && prev->end <= page)
         lo = prev->alloc->base + prev->alloc->host_size;   /* its tail is free */
+    /* Spans kept warm (vm_warm.c) are free to the program; the host may
+     * have merged them with a neighbour, so neither end may run into one. */
+    uintptr_t from = page, kept_start, kept_end, low, high;
+    if (vm_warm_find(page, &kept_start, &kept_end)) {
+        from = kept_end;
+        lo = kept_end > lo ? kept_end : lo;
+    }
+    if (from < hi && vm_warm_overlap(from, hi - from, &low, &high))
+        hi = low;
     vm_unlock();
     query_foreign(page, lo, hi, mbi);
 }

@@ -269,10 +269,12 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
 {
     if (!reserve_runs(1) || !wm_pool_reserve(&alloc_pool, 1))
         return ERROR_NOT_ENOUGH_MEMORY;
+    vm_warm_tick();
     if (addr) {
         struct vm_run *next = vm_run_after(addr);
         if (vm_run_at(addr) || (next && next->start < addr + size))
             return ERROR_INVALID_ADDRESS;                      /* V3.3 */
+        vm_warm_evict(addr, wm_align_up(size, VM_GRANULARITY));   /* free to the program */
     }
     if (commit_protect && !vm_charge_take(size))
         return ERROR_COMMITMENT_LIMIT;
@@ -388,10 +390,10 @@ DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
     return 0;
 }
 
-DWORD vm_release(struct vm_alloc *a)
+/* Takes a out of the registry and its charges back; the host mapping is
+ * the caller's to unmap or keep. */
+static void forget(struct vm_alloc *a)
 {
-    if (os_unmap((void *)a->base, a->host_size) != 0)
-        return ERROR_INVALID_ADDRESS;
     vm_charge_give(a->committed);
     vm_locked_bytes -= a->locked;
     vm_reserved_bytes -= a->host_size;
@@ -401,9 +403,68 @@ DWORD vm_release(struct vm_alloc *a)
         run_remove(r);
         r = next;
     }
-    vm_space_released(a->base);
     vm_watch_detach(a);
     wm_pool_put(&alloc_pool, a);
+}
+
+DWORD vm_release(struct vm_alloc *a)
+{
+    if (os_unmap((void *)a->base, a->host_size) != 0)
+        return ERROR_INVALID_ADDRESS;
+    uintptr_t base = a->base;
+    forget(a);
+    vm_space_released(base);
+    vm_warm_tick();
+    return 0;
+}
+
+/* A plain allocation: private, one granule multiple, no lock, no watch, no
+ * flags; its pages committed from its base with its own protection up to
+ * *committed, reserved after that. */
+bool vm_release_kept(struct vm_alloc *a, size_t *committed)
+{
+    if (a->type != MEM_PRIVATE || a->flags || a->locked || a->size != a->host_size)
+        return false;
+    struct vm_run *r = vm_run_at(a->base), *next = r->next;
+    *committed = 0;
+    if (r->state == VM_COMMITTED) {
+        if (r->protect != a->protect || r->flags)
+            return false;
+        *committed = r->end - r->start;
+        r = next;
+        next = r ? r->next : NULL;
+    }
+    if (r && r->alloc == a && (r->state != VM_RESERVED || (next && next->alloc == a)))
+        return false;
+    forget(a);
+    return true;
+}
+
+DWORD vm_adopt(uintptr_t base, size_t size, size_t committed, DWORD protect)
+{
+    size_t runs = 1 + (committed && committed < size);
+    if (!reserve_runs(runs) || !wm_pool_reserve(&alloc_pool, 1))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if (committed && !vm_charge_take(committed))
+        return ERROR_COMMITMENT_LIMIT;
+    struct vm_alloc *a = wm_pool_get(&alloc_pool);
+    *a = (struct vm_alloc){ .base = base, .size = size, .host_size = size, .protect = protect,
+                            .type = MEM_PRIVATE, .committed = committed };
+    struct vm_run *after = run_le(base);
+    if (committed) {
+        struct vm_run *r = wm_pool_get(&run_pool);
+        *r = (struct vm_run){ .start = base, .end = base + committed, .alloc = a,
+                              .protect = protect, .state = VM_COMMITTED };
+        run_insert(r, after);
+        after = r;
+    }
+    if (committed < size) {
+        struct vm_run *r = wm_pool_get(&run_pool);
+        *r = (struct vm_run){ .start = base + committed, .end = base + size, .alloc = a,
+                              .state = VM_RESERVED };
+        run_insert(r, after);
+    }
+    vm_reserved_bytes += size;
     return 0;
 }
 
@@ -606,6 +667,8 @@ bool vm_validate(const char **why)
         return *why = "process locked bytes differ from the allocations'", false;
     if (reserved != vm_reserved_bytes)
         return *why = "process reserved bytes differ from the allocations'", false;
+    if (!vm_warm_validate(why))
+        return false;
     struct vm_counters c;
     vm_counters(&c);
     if (charge > c.commit_charge)

@@ -54,9 +54,10 @@ static DWORD map_error(int err)
  * [a, a + span), or 0 when the registry has none there. */
 static uintptr_t registry_obstacle(uintptr_t a, size_t span)
 {
+    uintptr_t low, high;
     struct vm_run *r = vm_run_from(a);
     if (!r || r->start >= a + span)
-        return 0;
+        return vm_warm_overlap(a, span, &low, &high) ? high : 0;
     return r->alloc->base + r->alloc->host_size;
 }
 
@@ -126,8 +127,13 @@ static int place_top_down(uintptr_t *out, size_t size, int prot)
             return ENOMEM;
         uintptr_t a = top - size;
         struct vm_run *r = vm_run_from(a);
+        uintptr_t low, high;
         if (r && r->start < top) {
             top = r->alloc->base;
+            continue;
+        }
+        if (vm_warm_overlap(a, size, &low, &high)) {
+            top = low;
             continue;
         }
         void *p = (void *)a;
