@@ -8,8 +8,14 @@
  * Files: heap_map.c (the map), heap_back.c (back end), heap_front.c (front
  * end), heap_large.c (large blocks), heap_api.c (the Win32 calls),
  * heap_walk.c (HeapWalk, HeapValidate, HeapCompact, HeapSummary).  Still to
- * come (issue 4): warm reuse of freed segments and pages with a purge delay,
- * decommits outside the heap's lock, and a single inlined fast path.
+ * come (issue 4): host calls outside the heap's lock, front-end pages carved
+ * from larger reservations, and decommitting the back end's free runs after
+ * a quiet period.
+ *
+ * Memory given back (HeapDestroy, HeapCompact, a released segment or page)
+ * goes to vm_warm_release: released to the program at once, its host pages
+ * kept warm for the next segment or page of its size until the purge delay
+ * (VM_WARM_DELAY_MS) has passed.  HeapCompact purges at once.
  *
  * Tiers (reference ../shared/reference/heap.md, H4-H15)
  *   back end   Variable-size blocks in segments the heap reserves through
@@ -20,18 +26,19 @@
  *              minus the size asked for, so HeapSize is exact).  Free blocks
  *              sit in size bins (exact 16-byte bins up to 2 KiB, then four per
  *              doubling) with a bitmap of non-empty bins; neighbours coalesce
- *              on free; free runs of whole pages are decommitted after a
- *              quiet period (HEAP_PURGE_DELAY_MS) or at once by HeapCompact.
+ *              on free; free runs of whole pages at a segment's end are
+ *              decommitted by HeapCompact.
  *              Serves every size in fixed-size heaps, and the first
  *              allocations of every size in growable ones.
  *   front end  Once a size class has been allocated HEAP_FRONT_AFTER times
  *              in a heap (Windows enables its LFH buckets the same way), its
- *              blocks come from pages of one class, 64 KiB-aligned spans of
- *              front-end segments.  A page belongs to one thread at a time
- *              (its owner allocates and frees without a lock); other threads
- *              free into the page's atomic list, which the owner takes back
- *              in one exchange.  No per-block header: the page's out-of-band
- *              tag array holds each block's slack, or HEAP_TAG_FREE.
+ *              blocks come from pages of one class, 64 or 256 KiB spans of
+ *              their own.  A page belongs to the thread that took it (its
+ *              owner allocates and frees there without a lock) until that
+ *              thread ends; other threads free into the page's atomic list,
+ *              which the owner takes back in one exchange.  No per-block
+ *              header: the page's out-of-band tag array holds each block's
+ *              slack, or HEAP_TAG_FREE.
  *   large      Blocks of HEAP_LARGE_MIN bytes and more in growable heaps get
  *              their own VirtualAlloc reservation, released by HeapFree.
  *
@@ -86,9 +93,10 @@
  * Locking: each serialized heap has one recursive, owner-tracked lock
  * (HeapLock); the back end, large blocks and page hand-over take it, the
  * front end's allocate and free do not.  HEAP_NO_SERIALIZE heaps take no
- * lock and keep one front-end owner.  No host call is made while holding a
- * heap lock except commits the next block needs; decommits are collected
- * and made after the lock is dropped (STYLE.md 10).
+ * lock and keep one front-end owner.  Host calls are still made under a
+ * heap's lock where the heap grows or gives back (new segments and pages,
+ * commits, HeapCompact's decommits); STYLE.md 10 wants them outside it, and
+ * that is still to come (above).
  */
 #ifndef WINMEM_HEAP_H
 #define WINMEM_HEAP_H
@@ -101,7 +109,6 @@
 #define HEAP_FRONT_AFTER    16u             /* allocations of a class before the front end */
 #define HEAP_FRONT_MAX      (16u * 1024)    /* largest front-end class */
 #define HEAP_LARGE_MIN      ((size_t)0xFE000)   /* Windows' VirtualMemoryThreshold, x64 */
-#define HEAP_PURGE_DELAY_MS 100u
 #define HEAP_TAG_FREE       0xFFFFu
 
 /* ------------------------------------------------------------ the map */
@@ -114,6 +121,24 @@ struct heap_span {
     size_t size;
 };
 
+/* Two levels over the 47-bit user address space (heap_map.c). */
+#define HEAP_MAP_ADDRESS_BITS 47
+#define HEAP_MAP_GRANULE_BITS 16
+#define HEAP_MAP_LEAF_BITS    16
+#define HEAP_MAP_TOP_BITS     (HEAP_MAP_ADDRESS_BITS - HEAP_MAP_GRANULE_BITS - HEAP_MAP_LEAF_BITS)
+typedef struct heap_span *heap_map_leaf[(size_t)1 << HEAP_MAP_LEAF_BITS];
+extern heap_map_leaf *heap_map_top[(size_t)1 << HEAP_MAP_TOP_BITS];
+
+static inline bool heap_map_in_range(uintptr_t a) { return (a >> HEAP_MAP_ADDRESS_BITS) == 0; }
+static inline size_t heap_map_top_index(uintptr_t a)
+{
+    return a >> (HEAP_MAP_GRANULE_BITS + HEAP_MAP_LEAF_BITS);
+}
+static inline size_t heap_map_leaf_index(uintptr_t a)
+{
+    return (a >> HEAP_MAP_GRANULE_BITS) & (((size_t)1 << HEAP_MAP_LEAF_BITS) - 1);
+}
+
 /* Records span for every granule of [base, base + size) (both multiples of
  * the granularity); false when the map's memory cannot be had.  Readers may
  * race with writers: a reader sees the old or the new pointer, never a torn
@@ -121,13 +146,26 @@ struct heap_span {
 bool heap_map_set(uintptr_t base, size_t size, struct heap_span *span);
 void heap_map_clear(uintptr_t base, size_t size);
 /* The span owning the granule of p, or NULL.  No lock, two loads. */
-struct heap_span *heap_map_find(const void *p);
+static inline struct heap_span *heap_map_find(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (!heap_map_in_range(a))
+        return NULL;
+    heap_map_leaf *leaf = __atomic_load_n(&heap_map_top[heap_map_top_index(a)], __ATOMIC_ACQUIRE);
+    return leaf ? __atomic_load_n(&(*leaf)[heap_map_leaf_index(a)], __ATOMIC_ACQUIRE) : NULL;
+}
 /* Granules recorded (for tests and the validator). */
 size_t heap_map_count(void);
 
 /* The layer's descriptor pools, under one leaf lock (heap_map.c). */
 void *heap_meta_get(struct wm_pool *pool);
 void heap_meta_put(struct wm_pool *pool, void *p);
+/* A fresh random key (heap_map.c). */
+uint64_t heap_key(void);
+/* A zeroed buffer of bytes (whole pages) for out-of-band metadata; put
+ * clears the first `dirty` bytes and keeps it for the next get. */
+void *heap_buf_get(size_t bytes);
+void heap_buf_put(void *p, size_t bytes, size_t dirty);
 
 /* ------------------------------------------------------------ back end */
 #define HB_BINS 256
@@ -195,25 +233,31 @@ struct heap_large {
 
 struct heap_page {
     struct heap_span span;      /* kind PAGE */
-    struct heap_page *next;     /* in the heap's spare or full list of its class */
+    struct heap_page *next, *prev;  /* in the list `where` says */
     struct heap_page *all_next, *all_prev;  /* every page of the heap */
-    struct heap_thread *owner;  /* allocating thread, or NULL (under the heap's lock) */
+    struct heap_thread *owner;  /* the thread whose page it is, or NULL (the heap's lock) */
     uintptr_t local_free;       /* owner's (or, unowned, the lock's) free list, encoded */
     uintptr_t thread_free;      /* atomic: frees from other threads, encoded links */
     uint64_t key;
     uint32_t block_size, inv, capacity, carved, used;
     uint8_t cls;
-    bool listed;                /* on a spare or full list */
+    uint8_t where;              /* enum hf_where */
     uint16_t *tags;             /* out of band: slack per block, or HEAP_TAG_FREE */
     size_t meta_bytes;
 };
+
+/* Where a page is: an owned page is its thread's current page of its
+ * class, or on the thread's list of pages that may have free blocks, or on
+ * its list of full ones; an unowned page is on one of the heap's lists. */
+enum hf_where { HF_CURRENT, HF_AVAIL, HF_FULL, HF_HEAP_SPARE, HF_HEAP_FULL };
 
 struct heap_thread {
     struct heap *heap;          /* NULL once the heap is destroyed */
     uint32_t heap_id;
     struct heap_thread *next;   /* the heap's list */
     struct heap_thread *tl_next;/* the thread's own list */
-    struct heap_page *page[HF_CLASSES];
+    struct heap_page *page[HF_CLASSES];     /* current */
+    struct heap_page *avail[HF_CLASSES], *full[HF_CLASSES];
 };
 
 struct heap {
@@ -276,6 +320,27 @@ static inline void *hf_alloc_fast(struct heap *h, int cls, size_t size)
     pg->used++;
     pg->tags[hf_index_of(pg, b)] = (uint16_t)(pg->block_size - size);
     return (void *)b;
+}
+
+/* The free fast path, inlined into HeapFree: p is a busy block of a page
+ * the calling thread owns and allocates from.  False: take hf_free, which
+ * also answers every bad pointer. */
+static inline bool hf_free_fast(struct heap *h, struct heap_span *span, void *p)
+{
+    const struct hf_tl_entry *e = &hf_tl_cache[0];
+    struct heap_page *pg = wm_container_of(span, struct heap_page, span);
+    if (e->h != h || e->id != h->id || pg->owner != e->t || pg->where == HF_FULL)
+        return false;
+    uintptr_t b = (uintptr_t)p;
+    uint32_t i = hf_index_of(pg, b);
+    if (i >= pg->carved || pg->span.base + (uintptr_t)i * pg->block_size != b ||
+        pg->tags[i] == HEAP_TAG_FREE)
+        return false;
+    pg->tags[i] = HEAP_TAG_FREE;
+    *(uintptr_t *)b = pg->local_free ^ pg->key;
+    pg->local_free = b;
+    pg->used--;
+    return true;
 }
 
 /* Front end (heap_front.c).  hf_alloc: NULL when the class is not yet on

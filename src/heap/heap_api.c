@@ -295,6 +295,9 @@ WINMEM_API BOOL winmem_HeapFree(HANDLE handle, DWORD flags, LPVOID mem)
         return FALSE;
     if (!mem)
         return TRUE;                                               /* H22 */
+    struct heap_span *span = heap_map_find(mem);
+    if (span && span->heap == h && span->kind == HEAP_SPAN_PAGE && hf_free_fast(h, span, mem))
+        return TRUE;
     flags |= h->flags;
     enum hb_check c = HB_NOT_A_BLOCK;
     enum heap_owner owner = heap_resolve(h, mem, &seg, &large, &page);

@@ -149,9 +149,11 @@ static struct heap_segment *segment_new(struct heap_back *b, size_t reserve, siz
     memset(s, 0, sizeof *s);
     void *bits = NULL;
     size_t bits_bytes = wm_align_up(reserve / UNIT / 8, os_page_size());
-    char *base = winmem_VirtualAlloc(NULL, reserve, MEM_RESERVE, b->protect);
-    if (!base || !winmem_VirtualAlloc(base, commit, MEM_COMMIT, b->protect) ||
-        os_map(&bits, bits_bytes, OS_PROT_READ | OS_PROT_WRITE, OS_MAP_COMMITTED) != 0)
+    char *base = b->fixed ? NULL : vm_warm_alloc(reserve, commit, b->protect, &commit);
+    if (!base && (!(base = winmem_VirtualAlloc(NULL, reserve, MEM_RESERVE, b->protect)) ||
+                  !winmem_VirtualAlloc(base, commit, MEM_COMMIT, b->protect)))
+        goto fail;
+    if (!(bits = heap_buf_get(bits_bytes)))
         goto fail;
     s->span = (struct heap_span){ HEAP_SPAN_SEGMENT, b->owner, (uintptr_t)base, reserve };
     if (!heap_map_set((uintptr_t)base, reserve, &s->span))
@@ -172,11 +174,21 @@ static struct heap_segment *segment_new(struct heap_back *b, size_t reserve, siz
     return s;
 fail:
     if (bits)
-        os_unmap(bits, bits_bytes);
+        heap_buf_put(bits, bits_bytes, 0);
     if (base)
-        winmem_VirtualFree(base, 0, MEM_RELEASE);
+        vm_warm_release(base);
     heap_meta_put(&segment_pool, s);
     return NULL;
+}
+
+/* Gives a segment's memory back: its pages to vm, which keeps them warm
+ * for a while, and its bitmap, cleared, for the next segment. */
+static void segment_free(struct heap_segment *s)
+{
+    heap_map_clear(s->base, s->span.size);
+    vm_warm_release((void *)s->base);
+    heap_buf_put(s->starts, s->starts_bytes, (s->committed_end - s->base) / UNIT / 8 + 8);
+    heap_meta_put(&segment_pool, s);
 }
 
 DWORD hb_init(struct heap_back *b, void *owner, size_t initial, size_t maximum, DWORD protect)
@@ -185,7 +197,8 @@ DWORD hb_init(struct heap_back *b, void *owner, size_t initial, size_t maximum, 
     memset(b, 0, sizeof *b);
     b->owner = owner;
     b->protect = protect;
-    os_random(b->key, sizeof b->key);
+    b->key[0] = heap_key();
+    b->key[1] = heap_key();
     size_t commit = wm_align_up(initial ? initial : 1, page);
     if (maximum) {
         size_t limit = wm_align_up(maximum > initial ? maximum : initial, page);
@@ -203,10 +216,7 @@ void hb_destroy(struct heap_back *b)
 {
     for (struct heap_segment *s = b->segments, *next; s; s = next) {
         next = s->next;
-        heap_map_clear(s->base, s->span.size);
-        winmem_VirtualFree((void *)s->base, 0, MEM_RELEASE);
-        os_unmap(s->starts, s->starts_bytes);
-        heap_meta_put(&segment_pool, s);
+        segment_free(s);
     }
     memset(b, 0, sizeof *b);
 }
@@ -606,12 +616,9 @@ size_t hb_largest_free(const struct heap_back *b)
 /* ----------------------------------------------------------- giving back */
 static void segment_release(struct heap_back *b, struct heap_segment *s)
 {
-    heap_map_clear(s->base, s->span.size);
-    winmem_VirtualFree((void *)s->base, 0, MEM_RELEASE);
-    os_unmap(s->starts, s->starts_bytes);
     b->reserved -= s->span.size;
     b->committed -= s->committed_end - s->base;
-    heap_meta_put(&segment_pool, s);
+    segment_free(s);
 }
 
 /* Returns free memory to the host (HeapCompact): a segment that is one free

@@ -3,15 +3,20 @@
  * HEAP_FRONT_MAX served from pages that each belong to one thread.
  *
  * A page is a 64 KiB (classes up to 1 KiB) or 256 KiB span of its own
- * VirtualAlloc reservation, recorded in the map, with its descriptor and
- * tag array out of band.  Its owner allocates from `local_free` and frees
- * into it with no lock and no atomic operation; a thread that frees a block
- * of a page it does not own pushes it onto `thread_free` with one
- * compare-exchange, and the owner takes that list back in one exchange when
- * its own runs dry.  A full page is given up (owner NULL) onto the heap's
- * full list; the heap's lock guards unowned pages, and a thread that needs
- * a page takes one with free blocks from the spare list, or a full one that
- * other threads have freed into, before it maps a new one.
+ * VirtualAlloc reservation (warm from vm when one was given back lately),
+ * recorded in the map, with its descriptor and tag array out of band.  A
+ * page belongs to the thread that took it until that thread ends: the
+ * owner allocates from `local_free` and frees into it with no lock and no
+ * atomic operation, whichever of its pages the block is in.  A thread that
+ * frees a block of a page it does not own pushes it onto `thread_free`
+ * with one compare-exchange, and the owner takes that list back in one
+ * exchange when it looks for room.  A thread's pages of a class are its
+ * current page, its `avail` list (pages a free gave room), and its `full`
+ * list; it moves on from an exhausted current page to an available one,
+ * then to a full one other threads have freed into, then to a page of the
+ * heap's (given up by an ended thread), and only then maps a new one.
+ * Blocks are threaded onto the free list a few KiB at a time (carve), so
+ * the fast path serves them and the page is touched as it fills.
  *
  * Free-list links are stored in the free blocks XOR the page's key, and
  * checked to lie in the page when followed; tags say which blocks are busy,
@@ -51,7 +56,7 @@ void hf_count(struct heap *h, int cls)
         __atomic_store_n(&h->front_on[cls], 1, __ATOMIC_RELEASE);
 }
 
-static void give_up_page(struct heap *h, struct heap_page *pg);
+static void give_up_all(struct heap *h, struct heap_thread *t);
 
 /* A thread ends: its pages are given up to their heaps. */
 static void thread_exit(void *unused)
@@ -63,9 +68,7 @@ static void thread_exit(void *unused)
         struct heap *h = t->heap;
         if (h && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == HEAP_MAGIC && h->id == t->heap_id) {
             heap_lock(h, 0);
-            for (int c = 0; c < HF_CLASSES; c++)
-                if (t->page[c])
-                    give_up_page(h, t->page[c]);
+            give_up_all(h, t);
             t->heap = NULL;                      /* the heap no longer lists it */
             for (struct heap_thread **link = &h->threads; *link; link = &(*link)->next)
                 if (*link == t) {
@@ -93,29 +96,34 @@ static struct heap_thread *state_slow(struct heap *h)
             tl_cache[0] = e;
             return e.t;
         }
-    struct heap_thread *t = tl_states;
-    while (t && !(t->heap == h && t->heap_id == h->id))
-        t = t->tl_next;
-    if (!t) {
-        pthread_once(&exit_once, make_exit_key);
-        pthread_mutex_lock(&front_mutex);
-        t = wm_pool_get(&state_pool);
-        if (t) {
-            memset(t, 0, sizeof *t);
-            t->heap = h;
-            t->heap_id = h->id;
-            t->tl_next = tl_states;
-            tl_states = t;
-            heap_lock(h, 0);
-            t->next = h->threads;
-            h->threads = t;
-            heap_unlock(h, 0);
+    pthread_once(&exit_once, make_exit_key);
+    pthread_mutex_lock(&front_mutex);
+    struct heap_thread *t = NULL;
+    for (struct heap_thread **link = &tl_states, *s; (s = *link) != NULL;) {
+        if (!s->heap) {                   /* its heap was destroyed: done with */
+            *link = s->tl_next;
+            wm_pool_put(&state_pool, s);
+            continue;
         }
-        pthread_mutex_unlock(&front_mutex);
-        if (!t)
-            return NULL;
+        if (s->heap == h && s->heap_id == h->id)
+            t = s;
+        link = &s->tl_next;
+    }
+    if (!t && (t = wm_pool_get(&state_pool)) != NULL) {
+        memset(t, 0, sizeof *t);
+        t->heap = h;
+        t->heap_id = h->id;
+        t->tl_next = tl_states;
+        tl_states = t;
+        heap_lock(h, 0);
+        t->next = h->threads;
+        h->threads = t;
+        heap_unlock(h, 0);
         pthread_setspecific(exit_key, (void *)1);
     }
+    pthread_mutex_unlock(&front_mutex);
+    if (!t)
+        return NULL;
     memmove(&tl_cache[1], &tl_cache[0], (CACHE - 1) * sizeof tl_cache[0]);
     tl_cache[0] = (struct tl_entry){ h, h->id, t };
     return t;
@@ -138,18 +146,20 @@ static struct heap_page *page_new(struct heap *h, int cls)
     size_t bytes = bs <= 1024 ? SMALL_PAGE : BIG_PAGE, capacity = bytes / bs;
     size_t meta = wm_align_up(capacity * sizeof(uint16_t), os_page_size());
     void *tags = NULL;
+    size_t committed;
     struct heap_page *pg = heap_meta_get(&page_pool);
     if (!pg)
         return NULL;
     memset(pg, 0, sizeof *pg);
-    char *base = winmem_VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, h->back.protect);
+    char *base = vm_warm_alloc(bytes, bytes, h->back.protect, &committed);
+    if (!base)
+        base = winmem_VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, h->back.protect);
     pg->span = (struct heap_span){ HEAP_SPAN_PAGE, h, (uintptr_t)base, bytes };
-    if (!base || os_map(&tags, meta, OS_PROT_READ | OS_PROT_WRITE, OS_MAP_COMMITTED) != 0 ||
-        !heap_map_set((uintptr_t)base, bytes, &pg->span)) {
+    if (!base || !(tags = heap_buf_get(meta)) || !heap_map_set((uintptr_t)base, bytes, &pg->span)) {
         if (tags)
-            os_unmap(tags, meta);
+            heap_buf_put(tags, meta, 0);
         if (base)
-            winmem_VirtualFree(base, 0, MEM_RELEASE);
+            vm_warm_release(base);
         heap_meta_put(&page_pool, pg);
         return NULL;
     }
@@ -159,7 +169,7 @@ static struct heap_page *page_new(struct heap *h, int cls)
     pg->inv = (uint32_t)((((uint64_t)1 << 32) + bs - 1) / bs);
     pg->capacity = (uint32_t)capacity;
     pg->cls = (uint8_t)cls;
-    os_random(&pg->key, sizeof pg->key);
+    pg->key = heap_key();
     pg->all_next = h->pages;
     if (h->pages)
         h->pages->all_prev = pg;
@@ -178,14 +188,16 @@ static void page_release(struct heap *h, struct heap_page *pg)
         pg->all_next->all_prev = pg->all_prev;
     h->page_bytes -= pg->span.size;
     heap_map_clear(pg->span.base, pg->span.size);
-    winmem_VirtualFree((void *)pg->span.base, 0, MEM_RELEASE);
-    os_unmap(pg->tags, pg->meta_bytes);
+    vm_warm_release((void *)pg->span.base);
+    heap_buf_put(pg->tags, pg->meta_bytes, pg->carved * sizeof(uint16_t));
     heap_meta_put(&page_pool, pg);
 }
 
 /* Takes the blocks other threads freed into pg into its local list. */
 static void collect(struct heap_page *pg)
 {
+    if (!__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED))
+        return;                             /* no exchange when there is nothing */
     uintptr_t list = __atomic_exchange_n(&pg->thread_free, 0, __ATOMIC_ACQUIRE);
     while (list) {
         uintptr_t next = next_of(pg, list);
@@ -202,40 +214,81 @@ static bool has_room(const struct heap_page *pg)
            __atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED);
 }
 
-static void list_remove(struct heap_page **head, struct heap_page *pg)
+static void carve(struct heap_page *pg);
+
+/* The page lists, doubly linked through next and prev. */
+static void list_push(struct heap_page **head, struct heap_page *pg, enum hf_where where)
 {
-    for (struct heap_page **link = head; *link; link = &(*link)->next)
-        if (*link == pg) {
-            *link = pg->next;
-            break;
-        }
-    pg->listed = false;
+    pg->prev = NULL;
+    pg->next = *head;
+    if (*head)
+        (*head)->prev = pg;
+    *head = pg;
+    pg->where = (uint8_t)where;
+}
+
+static void list_unlink(struct heap_page **head, struct heap_page *pg)
+{
+    if (pg->prev)
+        pg->prev->next = pg->next;
+    else
+        *head = pg->next;
+    if (pg->next)
+        pg->next->prev = pg->prev;
+    pg->next = pg->prev = NULL;
 }
 
 /* Under the heap's lock: the page no longer has an owner. */
 static void give_up_page(struct heap *h, struct heap_page *pg)
 {
     pg->owner = NULL;
-    struct heap_page **list = has_room(pg) ? &h->spare[pg->cls] : &h->full[pg->cls];
-    pg->next = *list;
-    *list = pg;
-    pg->listed = true;
+    if (has_room(pg))
+        list_push(&h->spare[pg->cls], pg, HF_HEAP_SPARE);
+    else
+        list_push(&h->full[pg->cls], pg, HF_HEAP_FULL);
 }
 
-/* Under the heap's lock: a page of class cls with a free block for t. */
-static struct heap_page *find_page(struct heap *h, struct heap_thread *t, int cls)
+/* Under the heap's lock: every page of t goes back to the heap (its
+ * thread ends, or forked away). */
+static void give_up_all(struct heap *h, struct heap_thread *t)
+{
+    for (int c = 0; c < HF_CLASSES; c++) {
+        struct heap_page *pg, *lists[3] = { t->page[c], t->avail[c], t->full[c] };
+        for (int l = 0; l < 3; l++)
+            while ((pg = lists[l]) != NULL) {
+                lists[l] = l ? pg->next : NULL;
+                give_up_page(h, pg);
+            }
+        t->page[c] = t->avail[c] = t->full[c] = NULL;
+    }
+}
+
+/* Under the heap's lock: an unowned page of class cls with a free block,
+ * or a new one, now t's. */
+static struct heap_page *adopt_page(struct heap *h, struct heap_thread *t, int cls)
 {
     struct heap_page *pg = h->spare[cls];
-    if (!pg)
+    if (pg) {
+        list_unlink(&h->spare[cls], pg);
+    } else {
         for (pg = h->full[cls]; pg && !__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED); pg = pg->next)
             ;
-    if (pg)
-        list_remove(pg == h->spare[cls] ? &h->spare[cls] : &h->full[cls], pg);
-    else if (!(pg = page_new(h, cls)))
-        return NULL;
+        if (pg)
+            list_unlink(&h->full[cls], pg);
+        else if (!(pg = page_new(h, cls)))
+            return NULL;
+    }
     pg->owner = t;
-    collect(pg);
     return pg;
+}
+
+/* Makes pg, one of t's pages with a free block, its current page. */
+static bool refill(struct heap_page *pg)
+{
+    collect(pg);
+    if (!pg->local_free && pg->carved < pg->capacity)
+        carve(pg);
+    return pg->local_free != 0;
 }
 
 /* -------------------------------------------------------------- allocate */
@@ -246,26 +299,64 @@ static inline void *take_block(struct heap_page *pg, uintptr_t b, size_t size)
     return (void *)b;
 }
 
+/* Threads blocks not yet handed out onto the empty local list: at least
+ * four, up to CARVE_BYTES worth, so the fast path serves the next ones
+ * and the page's memory is touched as it is needed. */
+#define CARVE_BYTES 4096u
+
+static void carve(struct heap_page *pg)
+{
+    uint32_t n = CARVE_BYTES / pg->block_size;
+    n = n < 4 ? 4 : n;
+    n = n < pg->capacity - pg->carved ? n : pg->capacity - pg->carved;
+    uintptr_t first = pg->span.base + (uintptr_t)pg->carved * pg->block_size, b = first;
+    for (uint32_t i = 1; i < n; i++, b += pg->block_size)
+        *(uintptr_t *)b = (b + pg->block_size) ^ pg->key;
+    *(uintptr_t *)b = pg->local_free ^ pg->key;
+    for (uint32_t i = pg->carved; i < pg->carved + n; i++)
+        pg->tags[i] = HEAP_TAG_FREE;
+    pg->carved += n;
+    pg->local_free = first;
+}
+
+/* The current page of the class is out of free blocks: take back what
+ * other threads freed into it, carve more of it, or move on to another of
+ * the thread's pages, to a page another thread gave up, or to a new page. */
 __attribute__((noinline, cold))
 static void *alloc_slow(struct heap *h, struct heap_thread *t, int cls, size_t size)
 {
     struct heap_page *pg = t->page[cls];
-    if (pg) {
-        collect(pg);
-        if (pg->local_free) {
-            uintptr_t b = pg->local_free;
-            pg->local_free = next_of(pg, b);
-            return take_block(pg, b, size);
-        }
-        if (pg->carved < pg->capacity)
-            return take_block(pg, pg->span.base + (uintptr_t)pg->carved++ * pg->block_size, size);
+    if (pg && !refill(pg)) {
+        list_push(&t->full[cls], pg, HF_FULL);
+        pg = NULL;
     }
-    heap_lock(h, 0);
-    if (pg)
-        give_up_page(h, pg);
-    t->page[cls] = pg = find_page(h, t, cls);
-    heap_unlock(h, 0);
-    return pg ? alloc_slow(h, t, cls, size) : NULL;
+    while (!pg && (pg = t->avail[cls]) != NULL) {
+        list_unlink(&t->avail[cls], pg);
+        if (!refill(pg)) {
+            list_push(&t->full[cls], pg, HF_FULL);
+            pg = NULL;
+        }
+    }
+    if (!pg) {
+        for (pg = t->full[cls]; pg && !__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED); pg = pg->next)
+            ;
+        if (pg) {
+            list_unlink(&t->full[cls], pg);
+            refill(pg);               /* only this thread empties thread_free */
+        }
+    }
+    if (!pg) {
+        heap_lock(h, 0);
+        pg = adopt_page(h, t, cls);
+        heap_unlock(h, 0);
+        if (!pg || !refill(pg))
+            return NULL;      /* no memory (an adopted page always has a block) */
+    }
+    pg->where = HF_CURRENT;
+    t->page[cls] = pg;
+    uintptr_t b = pg->local_free;
+    pg->local_free = next_of(pg, b);
+    return take_block(pg, b, size);
 }
 
 void *hf_alloc(struct heap *h, int cls, size_t size)
@@ -308,6 +399,10 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
         *(uintptr_t *)b = pg->local_free ^ pg->key;
         pg->local_free = b;
         pg->used--;
+        if (wm_unlikely(pg->where == HF_FULL)) {          /* it has room again */
+            list_unlink(&t->full[pg->cls], pg);
+            list_push(&t->avail[pg->cls], pg, HF_AVAIL);
+        }
         return HB_OK;
     }
     if (__atomic_exchange_n(&pg->tags[i], HEAP_TAG_FREE, __ATOMIC_RELAXED) == HEAP_TAG_FREE)
@@ -371,23 +466,28 @@ bool hf_validate(struct heap *h, const char **why)
     return true;
 }
 
-/* Under the heap's lock: unowned pages with nothing busy go back. */
+/* Under the heap's lock: pages with nothing busy go back, of those that
+ * have no owner and those the calling thread owns but is not allocating
+ * from (another thread's own pages are its own to touch). */
 void hf_trim(struct heap *h)
 {
-    for (int c = 0; c < HF_CLASSES; c++)
-        for (int l = 0; l < 2; l++) {
-            struct heap_page **link = l ? &h->full[c] : &h->spare[c];
-            while (*link) {
-                struct heap_page *pg = *link;
+    struct heap_thread *self = NULL;
+    for (struct heap_thread *t = tl_states; t && !self; t = t->tl_next)
+        if (t->heap == h && t->heap_id == h->id)
+            self = t;
+    for (int c = 0; c < HF_CLASSES; c++) {
+        struct heap_page **lists[4] = { &h->spare[c], &h->full[c],
+                                        self ? &self->avail[c] : NULL, self ? &self->full[c] : NULL };
+        for (int l = 0; l < 4 && lists[l]; l++)
+            for (struct heap_page *pg = *lists[l], *next; pg; pg = next) {
+                next = pg->next;
                 collect(pg);
                 if (pg->used == 0) {
-                    *link = pg->next;
+                    list_unlink(lists[l], pg);
                     page_release(h, pg);
-                } else {
-                    link = &pg->next;
                 }
             }
-        }
+    }
 }
 
 void hf_destroy(struct heap *h)
@@ -443,8 +543,12 @@ void hf_fork_child_heap(struct heap *h)
                 pg->used++;
             }
         }
-        if (pg->owner && pg->owner != self)
+        if (pg->owner && pg->owner != self) {
             give_up_page(h, pg);
+        } else if (pg->owner && pg->where == HF_FULL && pg->local_free) {
+            list_unlink(&self->full[pg->cls], pg);
+            list_push(&self->avail[pg->cls], pg, HF_AVAIL);
+        }
     }
 }
 

@@ -10,28 +10,30 @@
  * may be looking at one, and must never fault.
  *
  * Also here: the one lock around the heap layer's metadata pools (segment,
- * page and large-block descriptors), a leaf taken under a heap's lock.
+ * page and large-block descriptors, and the out-of-band buffers kept for
+ * reuse), a leaf taken under a heap's lock.
  */
 #include "heap.h"
 #include "../os/os.h"
 
 #include <pthread.h>
+#include <string.h>
 
-#define MAP_ADDRESS_BITS 47
-#define MAP_GRANULE_BITS 16
-#define MAP_LEAF_BITS    16
-#define MAP_TOP_BITS     (MAP_ADDRESS_BITS - MAP_GRANULE_BITS - MAP_LEAF_BITS)
+#define MAP_ADDRESS_BITS HEAP_MAP_ADDRESS_BITS
+#define MAP_GRANULE_BITS HEAP_MAP_GRANULE_BITS
+#define MAP_LEAF_BITS    HEAP_MAP_LEAF_BITS
 #define MAP_LEAF_SIZE    ((size_t)1 << MAP_LEAF_BITS)
 
-typedef struct heap_span *map_leaf[MAP_LEAF_SIZE];
+typedef heap_map_leaf map_leaf;
 
-static map_leaf *top[(size_t)1 << MAP_TOP_BITS];
+heap_map_leaf *heap_map_top[(size_t)1 << HEAP_MAP_TOP_BITS];
+#define top heap_map_top
 static pthread_mutex_t map_mutex = PTHREAD_MUTEX_INITIALIZER;
 static size_t mapped_granules;            /* under map_mutex */
 
-static inline bool in_range(uintptr_t a) { return (a >> MAP_ADDRESS_BITS) == 0; }
-static inline size_t top_index(uintptr_t a) { return a >> (MAP_GRANULE_BITS + MAP_LEAF_BITS); }
-static inline size_t leaf_index(uintptr_t a) { return (a >> MAP_GRANULE_BITS) & (MAP_LEAF_SIZE - 1); }
+#define in_range heap_map_in_range
+#define top_index heap_map_top_index
+#define leaf_index heap_map_leaf_index
 
 static map_leaf *leaf_for(uintptr_t a)
 {
@@ -86,15 +88,6 @@ void heap_map_clear(uintptr_t base, size_t size)
     pthread_mutex_unlock(&map_mutex);
 }
 
-struct heap_span *heap_map_find(const void *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    if (!in_range(a))
-        return NULL;
-    map_leaf *leaf = __atomic_load_n(&top[top_index(a)], __ATOMIC_ACQUIRE);
-    return leaf ? __atomic_load_n(&(*leaf)[leaf_index(a)], __ATOMIC_ACQUIRE) : NULL;
-}
-
 size_t heap_map_count(void)
 {
     pthread_mutex_lock(&map_mutex);
@@ -121,6 +114,72 @@ void heap_meta_put(struct wm_pool *pool, void *p)
     pthread_mutex_unlock(&meta_mutex);
 }
 
+/* ------------------------------------------------------------------ keys */
+/* Keys for headers and free lists: a per-thread generator (wyrand's step
+ * and fold) seeded once from the host's random source, so a new page or
+ * heap costs no system call.  Not cryptographic; a key only has to be
+ * unknown to whoever overflows a block. */
+static __thread __attribute__((tls_model("initial-exec"))) uint64_t key_state;
+
+uint64_t heap_key(void)
+{
+    while (wm_unlikely(!key_state))
+        os_random(&key_state, sizeof key_state);
+    key_state += 0xa0761d6478bd642full;
+    __uint128_t m = (__uint128_t)key_state * (key_state ^ 0xe7037ed1a0b428dbull);
+    return (uint64_t)(m >> 64) ^ (uint64_t)m;
+}
+
+/* -------------------------------------------------- out-of-band buffers */
+/* Tag arrays and start bitmaps are whole host pages.  A span given back
+ * leaves its buffer here for the next span of the same kind, so reuse
+ * costs neither a host call nor a page fault.  Kept buffers are zero but
+ * for their first word, the list's link. */
+#define BUF_SIZES 8
+#define BUF_KEEP 64
+
+struct buf_list { size_t bytes; void *head; unsigned n; };
+static struct buf_list bufs[BUF_SIZES];   /* under meta_mutex */
+
+void *heap_buf_get(size_t bytes)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&meta_mutex);
+    for (int i = 0; i < BUF_SIZES; i++)
+        if (bufs[i].bytes == bytes && bufs[i].head) {
+            p = bufs[i].head;
+            bufs[i].head = *(void **)p;
+            bufs[i].n--;
+            break;
+        }
+    pthread_mutex_unlock(&meta_mutex);
+    if (p)
+        *(void **)p = NULL;
+    else if (os_map(&p, bytes, OS_PROT_READ | OS_PROT_WRITE, OS_MAP_COMMITTED) != 0)
+        return NULL;
+    return p;
+}
+
+void heap_buf_put(void *p, size_t bytes, size_t dirty)
+{
+    memset(p, 0, dirty < bytes ? dirty : bytes);
+    pthread_mutex_lock(&meta_mutex);
+    struct buf_list *l = NULL;
+    for (int i = 0; i < BUF_SIZES && !l; i++)
+        if (bufs[i].bytes == bytes || bufs[i].n == 0)
+            l = &bufs[i];
+    if (l && l->n < BUF_KEEP) {
+        l->bytes = bytes;
+        *(void **)p = l->head;
+        l->head = p;
+        l->n++;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&meta_mutex);
+    if (p)
+        os_unmap(p, bytes);
+}
+
 /* Both locks are taken under a heap's lock: held across fork() after the
  * heaps' own (constructor order: this registers before heap_api.c). */
 static void fork_prepare(void)
@@ -137,6 +196,7 @@ static void fork_child(void)
 {
     pthread_mutex_init(&map_mutex, NULL);
     pthread_mutex_init(&meta_mutex, NULL);
+    key_state = 0;                  /* the child's keys are not the parent's */
 }
 __attribute__((constructor(120))) static void fork_init(void)
 {

@@ -240,6 +240,7 @@ WINMEM_API SIZE_T winmem_HeapCompact(HANDLE handle, DWORD flags)
     hb_trim(&h->back);
     size_t largest = hb_largest_free(&h->back);
     heap_unlock(h, flags | h->flags);
+    vm_warm_purge();                     /* and what vm keeps warm goes back now */
     if (!largest)
         wm_set_error(NO_ERROR);
     return largest;
