@@ -25,7 +25,7 @@ MAKEFLAGS += --no-print-directory
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all deps demo check check-aarch64 bench conformance-wine install clean
+.PHONY: all deps demo check check-aarch64 check-heap-tsan bench conformance-wine install clean
 
 all: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
@@ -60,6 +60,15 @@ check-aarch64:
 	  "-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64;-L;/usr/aarch64-linux-gnu" >/dev/null
 	@cmake --build build-aarch64 -j $(JOBS) | { grep -v -e "^\[ *[0-9]*%\] Built target" -e "^Consolidate compiler" || true; }
 	@cd build-aarch64 && ctest --output-on-failure -j $(JOBS) -E '^stress/|^unit/vm_map_limit$$'
+
+# ThreadSanitizer over the heap's tests (issue 4), the 8-thread stress test
+# included.  The whole suite is not clean under it yet (issue 8): tests that
+# leave signal handlers by longjmp, and TOP_DOWN placement, which TSan's
+# mmap interceptor takes over.
+check-heap-tsan:
+	@$(MAKE) --no-print-directory all SANITIZE=thread
+	@cd build-thread && WINMEM_HEAP_STRESS_OPS=$${WINMEM_HEAP_STRESS_OPS:-20000} \
+	  ctest --output-on-failure -j $(JOBS) -R '^(unit|conformance|stress)/heap_'
 
 conformance-wine:
 	@scripts/deps.sh wine

@@ -329,7 +329,8 @@ static inline bool hf_free_fast(struct heap *h, struct heap_span *span, void *p)
 {
     const struct hf_tl_entry *e = &hf_tl_cache[0];
     struct heap_page *pg = wm_container_of(span, struct heap_page, span);
-    if (e->h != h || e->id != h->id || pg->owner != e->t || pg->where == HF_FULL)
+    if (e->h != h || e->id != h->id || __atomic_load_n(&pg->owner, __ATOMIC_RELAXED) != e->t ||
+        pg->where == HF_FULL)
         return false;
     uintptr_t b = (uintptr_t)p;
     uint32_t i = hf_index_of(pg, b);

@@ -241,7 +241,7 @@ static void list_unlink(struct heap_page **head, struct heap_page *pg)
 /* Under the heap's lock: the page no longer has an owner. */
 static void give_up_page(struct heap *h, struct heap_page *pg)
 {
-    pg->owner = NULL;
+    __atomic_store_n(&pg->owner, NULL, __ATOMIC_RELAXED);
     if (has_room(pg))
         list_push(&h->spare[pg->cls], pg, HF_HEAP_SPARE);
     else
@@ -278,7 +278,7 @@ static struct heap_page *adopt_page(struct heap *h, struct heap_thread *t, int c
         else if (!(pg = page_new(h, cls)))
             return NULL;
     }
-    pg->owner = t;
+    __atomic_store_n(&pg->owner, t, __ATOMIC_RELAXED);
     return pg;
 }
 
@@ -315,7 +315,7 @@ static void carve(struct heap_page *pg)
     *(uintptr_t *)b = pg->local_free ^ pg->key;
     for (uint32_t i = pg->carved; i < pg->carved + n; i++)
         pg->tags[i] = HEAP_TAG_FREE;
-    pg->carved += n;
+    __atomic_store_n(&pg->carved, pg->carved + n, __ATOMIC_RELEASE);   /* others check against it */
     pg->local_free = first;
 }
 
@@ -381,7 +381,7 @@ static enum hb_check busy_index(const struct heap_page *pg, const void *p, uint3
 {
     uintptr_t a = (uintptr_t)p;
     *i = index_of(pg, a);
-    if (*i >= pg->carved || pg->span.base + (uintptr_t)*i * pg->block_size != a)
+    if (*i >= __atomic_load_n(&pg->carved, __ATOMIC_ACQUIRE) || pg->span.base + (uintptr_t)*i * pg->block_size != a)
         return HB_NOT_A_BLOCK;
     return pg->tags[*i] == HEAP_TAG_FREE ? HB_NOT_BUSY : HB_OK;
 }
@@ -394,7 +394,7 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
         return c;
     uintptr_t b = (uintptr_t)p;
     struct heap_thread *t = tl_cache[0].h == h && tl_cache[0].id == h->id ? tl_cache[0].t : NULL;
-    if (t && pg->owner == t) {
+    if (t && __atomic_load_n(&pg->owner, __ATOMIC_RELAXED) == t) {
         pg->tags[i] = HEAP_TAG_FREE;
         *(uintptr_t *)b = pg->local_free ^ pg->key;
         pg->local_free = b;
@@ -555,7 +555,7 @@ void hf_fork_child_heap(struct heap *h)
 /* For HeapWalk: the blocks of a page, one at a time. */
 bool hf_block_at(const struct heap_page *pg, uint32_t i, size_t *size, bool *busy)
 {
-    if (i >= pg->carved)
+    if (i >= __atomic_load_n(&pg->carved, __ATOMIC_ACQUIRE))
         return false;
     *busy = pg->tags[i] != HEAP_TAG_FREE;
     *size = *busy ? pg->block_size - pg->tags[i] : pg->block_size;

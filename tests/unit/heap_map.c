@@ -36,13 +36,13 @@ static unsigned rnd(unsigned n)
     return (unsigned)(rng >> 33) % n;
 }
 
-static volatile int stop;
+static int stop;                /* the readers run until it is set */
 static volatile long wild;
 
 static void *reader(void *arg)
 {
     (void)arg;
-    while (!stop)
+    while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE))
         for (int i = 0; i < SLOTS; i += 7) {
             struct heap_span *s = heap_map_find((void *)(first + (uintptr_t)i * G));
             if (s && (s < spans || s >= spans + 8))
@@ -91,7 +91,7 @@ int main(void)
         if (step % 1000 == 0)
             bad += mismatches();
     }
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     for (int t = 0; t < 2; t++)
         pthread_join(readers[t], NULL);
     CHECK_EQ(bad, 0);
