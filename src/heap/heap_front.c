@@ -393,7 +393,10 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
     if (c != HB_OK)
         return c;
     uintptr_t b = (uintptr_t)p;
-    struct heap_thread *t = tl_cache[0].h == h && tl_cache[0].id == h->id ? tl_cache[0].t : NULL;
+    struct heap_thread *t = NULL;
+    for (int k = 0; k < CACHE && !t; k++)        /* the caller's state in h, if cached */
+        if (tl_cache[k].h == h && tl_cache[k].id == h->id)
+            t = tl_cache[k].t;
     if (t && __atomic_load_n(&pg->owner, __ATOMIC_RELAXED) == t) {
         pg->tags[i] = HEAP_TAG_FREE;
         *(uintptr_t *)b = pg->local_free ^ pg->key;
@@ -467,8 +470,8 @@ bool hf_validate(struct heap *h, const char **why)
 }
 
 /* Under the heap's lock: pages with nothing busy go back, of those that
- * have no owner and those the calling thread owns but is not allocating
- * from (another thread's own pages are its own to touch). */
+ * have no owner and those the calling thread owns (another thread's own
+ * pages are its own to touch: they go back when it ends). */
 void hf_trim(struct heap *h)
 {
     struct heap_thread *self = NULL;
@@ -487,6 +490,11 @@ void hf_trim(struct heap *h)
                     page_release(h, pg);
                 }
             }
+        struct heap_page *pg = self ? self->page[c] : NULL;
+        if (pg && (collect(pg), pg->used == 0)) {
+            self->page[c] = NULL;            /* the next allocation finds another */
+            page_release(h, pg);
+        }
     }
 }
 
