@@ -249,7 +249,7 @@ static void give_up_page(struct heap *h, struct heap_page *pg)
 }
 
 /* Under the heap's lock: every page of t goes back to the heap (its
- * thread ends, or forked away). */
+ * thread ends). */
 static void give_up_all(struct heap *h, struct heap_thread *t)
 {
     for (int c = 0; c < HF_CLASSES; c++) {
