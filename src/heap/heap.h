@@ -322,6 +322,16 @@ static inline void *hf_alloc_fast(struct heap *h, int cls, size_t size)
     return (void *)b;
 }
 
+/* A busy block i of a page the calling thread owns goes onto its local
+ * free list (no lock, no atomic operation). */
+static inline void hf_push_local(struct heap_page *pg, uint32_t i, uintptr_t b)
+{
+    pg->tags[i] = HEAP_TAG_FREE;
+    *(uintptr_t *)b = pg->local_free ^ pg->key;
+    pg->local_free = b;
+    pg->used--;
+}
+
 /* The free fast path, inlined into HeapFree: p is a busy block of a page
  * the calling thread owns and allocates from.  False: take hf_free, which
  * also answers every bad pointer. */
@@ -337,10 +347,7 @@ static inline bool hf_free_fast(struct heap *h, struct heap_span *span, void *p)
     if (i >= pg->carved || pg->span.base + (uintptr_t)i * pg->block_size != b ||
         pg->tags[i] == HEAP_TAG_FREE)
         return false;
-    pg->tags[i] = HEAP_TAG_FREE;
-    *(uintptr_t *)b = pg->local_free ^ pg->key;
-    pg->local_free = b;
-    pg->used--;
+    hf_push_local(pg, i, b);
     return true;
 }
 
@@ -361,6 +368,8 @@ void hf_fork_child(void);
 void hf_fork_child_heap(struct heap *h);
 /* Block i of a carved page: its size (asked for, or the capacity when free). */
 bool hf_block_at(const struct heap_page *pg, uint32_t i, size_t *size, bool *busy);
+/* States the calling thread holds, one per heap it used (for tests). */
+size_t hf_thread_states(void);
 
 /* Large blocks, under the heap's lock (heap_large.c). */
 DWORD hl_alloc(struct heap *h, size_t size, void **out);

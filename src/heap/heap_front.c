@@ -263,6 +263,14 @@ static void give_up_all(struct heap *h, struct heap_thread *t)
     }
 }
 
+/* The first page of a list that other threads have freed into, or NULL. */
+static struct heap_page *freed_into(struct heap_page *pg)
+{
+    while (pg && !__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED))
+        pg = pg->next;
+    return pg;
+}
+
 /* Under the heap's lock: an unowned page of class cls with a free block,
  * or a new one, now t's. */
 static struct heap_page *adopt_page(struct heap *h, struct heap_thread *t, int cls)
@@ -271,9 +279,7 @@ static struct heap_page *adopt_page(struct heap *h, struct heap_thread *t, int c
     if (pg) {
         list_unlink(&h->spare[cls], pg);
     } else {
-        for (pg = h->full[cls]; pg && !__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED); pg = pg->next)
-            ;
-        if (pg)
+        if ((pg = freed_into(h->full[cls])) != NULL)
             list_unlink(&h->full[cls], pg);
         else if (!(pg = page_new(h, cls)))
             return NULL;
@@ -337,13 +343,9 @@ static void *alloc_slow(struct heap *h, struct heap_thread *t, int cls, size_t s
             pg = NULL;
         }
     }
-    if (!pg) {
-        for (pg = t->full[cls]; pg && !__atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED); pg = pg->next)
-            ;
-        if (pg) {
-            list_unlink(&t->full[cls], pg);
-            refill(pg);               /* only this thread empties thread_free */
-        }
+    if (!pg && (pg = freed_into(t->full[cls])) != NULL) {
+        list_unlink(&t->full[cls], pg);
+        refill(pg);                   /* only this thread empties thread_free */
     }
     if (!pg) {
         heap_lock(h, 0);
@@ -398,10 +400,7 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
         if (tl_cache[k].h == h && tl_cache[k].id == h->id)
             t = tl_cache[k].t;
     if (t && __atomic_load_n(&pg->owner, __ATOMIC_RELAXED) == t) {
-        pg->tags[i] = HEAP_TAG_FREE;
-        *(uintptr_t *)b = pg->local_free ^ pg->key;
-        pg->local_free = b;
-        pg->used--;
+        hf_push_local(pg, i, b);
         if (wm_unlikely(pg->where == HF_FULL)) {          /* it has room again */
             list_unlink(&t->full[pg->cls], pg);
             list_push(&t->avail[pg->cls], pg, HF_AVAIL);
@@ -558,6 +557,14 @@ void hf_fork_child_heap(struct heap *h)
             list_push(&self->avail[pg->cls], pg, HF_AVAIL);
         }
     }
+}
+
+size_t hf_thread_states(void)
+{
+    size_t n = 0;
+    for (const struct heap_thread *t = tl_states; t; t = t->tl_next)
+        n++;
+    return n;
 }
 
 /* For HeapWalk: the blocks of a page, one at a time. */

@@ -39,14 +39,21 @@ static struct warm kept[SLOTS];       /* oldest first */
 static unsigned count;
 static size_t kept_bytes;
 
-static void drop(unsigned i)
+/* Takes slot i off the list (its span is the caller's now). */
+static void take(unsigned i)
 {
-    os_unmap((void *)kept[i].base, kept[i].size);
-    vm_space_released(kept[i].base);
     kept_bytes -= kept[i].size;
     for (unsigned j = i + 1; j < count; j++)
         kept[j - 1] = kept[j];
     count--;
+}
+
+/* Gives slot i's span back to the host. */
+static void drop(unsigned i)
+{
+    os_unmap((void *)kept[i].base, kept[i].size);
+    vm_space_released(kept[i].base);
+    take(i);
 }
 
 /* Unmaps what has waited longer than the delay (everything with all). */
@@ -90,10 +97,7 @@ void *vm_warm_alloc(size_t size, size_t commit, DWORD protect, size_t *committed
                 os_protect((void *)(w.base + w.committed), have - w.committed, OS_PROT_NONE);
             break;
         }
-        for (unsigned j = i + 1; j < count; j++)
-            kept[j - 1] = kept[j];
-        count--;
-        kept_bytes -= size;
+        take(i);
         vm_unlock();
         *committed = have;
         return (void *)w.base;
