@@ -250,6 +250,8 @@ struct heap_page {
  * class, or on the thread's list of pages that may have free blocks, or on
  * its list of full ones; an unowned page is on one of the heap's lists. */
 enum hf_where { HF_CURRENT, HF_AVAIL, HF_FULL, HF_HEAP_SPARE, HF_HEAP_FULL };
+/* A list of pages, doubly linked through next and prev. */
+struct hf_list { struct heap_page *first, *last; };
 
 struct heap_thread {
     struct heap *heap;          /* NULL once the heap is destroyed */
@@ -257,7 +259,8 @@ struct heap_thread {
     struct heap_thread *next;   /* the heap's list */
     struct heap_thread *tl_next;/* the thread's own list */
     struct heap_page *page[HF_CLASSES];     /* current */
-    struct heap_page *avail[HF_CLASSES], *full[HF_CLASSES];
+    struct hf_list avail[HF_CLASSES];   /* oldest first: the most freed into */
+    struct hf_list full[HF_CLASSES];
 };
 
 struct heap {
@@ -275,7 +278,7 @@ struct heap {
     uint8_t front_on[HF_CLASSES];
     struct heap_thread *threads;
     struct heap_page *pages;    /* all, through all_next */
-    struct heap_page *spare[HF_CLASSES], *full[HF_CLASSES];
+    struct hf_list spare[HF_CLASSES], full[HF_CLASSES];
     size_t page_bytes;          /* committed by pages */
 };
 
@@ -305,14 +308,28 @@ static inline int hf_class(const struct heap *h, size_t size)
     return (int)(16 + 4 * (k - 8) + (((size - 1) >> (k - 2)) & 3));
 }
 
-/* The allocation fast path, inlined into HeapAlloc: the calling thread's
- * current page of the class has a free block.  NULL: take hf_alloc. */
-static inline void *hf_alloc_fast(struct heap *h, int cls, size_t size)
+/* hf_class of the sizes up to HF_SMALL_MAX in a growable heap, by
+ * (size + 15) / 16: every class boundary there is a multiple of 16. */
+#define HF_SMALL_MAX 1024u
+extern const uint8_t hf_small_class[HF_SMALL_MAX / 16 + 1];
+
+/* The calling thread's state in h when h is the heap it used last, or
+ * NULL.  A match also proves h live without reading its magic: an entry is
+ * made only for a live growable heap, and HeapDestroy zeroes the heap's id,
+ * which no entry holds (ids start at 1). */
+static inline struct heap_thread *hf_state_fast(const struct heap *h)
 {
     const struct hf_tl_entry *e = &hf_tl_cache[0];
-    if (e->h != h || e->id != h->id)
+    if (!h || e->h != h || e->id != __atomic_load_n(&h->id, __ATOMIC_RELAXED))
         return NULL;
-    struct heap_page *pg = e->t->page[cls];
+    return e->t;
+}
+
+/* The allocation fast path, inlined into HeapAlloc: t's current page of the
+ * class has a free block.  NULL: take the slow path. */
+static inline void *hf_alloc_fast(struct heap_thread *t, int cls, size_t size)
+{
+    struct heap_page *pg = t->page[cls];
     uintptr_t b;
     if (!pg || !(b = pg->local_free))
         return NULL;
@@ -332,15 +349,12 @@ static inline void hf_push_local(struct heap_page *pg, uint32_t i, uintptr_t b)
     pg->used--;
 }
 
-/* The free fast path, inlined into HeapFree: p is a busy block of a page
- * the calling thread owns and allocates from.  False: take hf_free, which
- * also answers every bad pointer. */
-static inline bool hf_free_fast(struct heap *h, struct heap_span *span, void *p)
+/* The free fast path, inlined into HeapFree: p is a busy block of pg, a
+ * page t owns and allocates from.  False: take the slow path, which also
+ * answers every bad pointer. */
+static inline bool hf_free_fast(struct heap_thread *t, struct heap_page *pg, void *p)
 {
-    const struct hf_tl_entry *e = &hf_tl_cache[0];
-    struct heap_page *pg = wm_container_of(span, struct heap_page, span);
-    if (e->h != h || e->id != h->id || __atomic_load_n(&pg->owner, __ATOMIC_RELAXED) != e->t ||
-        pg->where == HF_FULL)
+    if (__atomic_load_n(&pg->owner, __ATOMIC_RELAXED) != t || pg->where == HF_FULL)
         return false;
     uintptr_t b = (uintptr_t)p;
     uint32_t i = hf_index_of(pg, b);

@@ -47,7 +47,7 @@ static struct heap *heap_new(DWORD options, size_t initial, size_t maximum)
     pthread_mutexattr_destroy(&attr);
     h->flags = (options & CREATE_OPTIONS) | (maximum ? 0 : HEAP_GROWABLE);
     pthread_mutex_lock(&list_mutex);
-    h->id = next_id++;
+    __atomic_store_n(&h->id, next_id++, __ATOMIC_RELEASE);
     h->magic = HEAP_MAGIC;
     struct heap **at = heap_list ? &heap_list->next : &heap_list;   /* keep the process heap first */
     h->prev = heap_list ? heap_list : NULL;
@@ -137,6 +137,7 @@ WINMEM_API BOOL winmem_HeapDestroy(HANDLE handle)
         return wm_set_error(ERROR_INVALID_HANDLE), FALSE;       /* H6 */
     pthread_mutex_lock(&list_mutex);
     __atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->id, 0, __ATOMIC_RELEASE);     /* no thread's cache entry matches */
     h->prev->next = h->next;
     if (h->next)
         h->next->prev = h->prev;
@@ -263,7 +264,9 @@ static DWORD allocate(struct heap *h, size_t size, void **p)
     return wants_large(h, size) ? hl_alloc(h, size, p) : hb_alloc(&h->back, size, p);
 }
 
-WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+/* HeapAlloc when the fast path cannot serve: any heap handle, any size. */
+__attribute__((noinline))
+static void *alloc_slow(HANDLE handle, DWORD flags, size_t size)
 {
     struct heap *h = heap_of(handle);
     void *p = NULL;
@@ -271,7 +274,7 @@ WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
         return NULL;
     flags |= h->flags;
     int cls = hf_class(h, size);
-    if (cls < 0 || (!(p = hf_alloc_fast(h, cls, size)) && !(p = hf_alloc(h, cls, size)))) {
+    if (cls < 0 || !(p = hf_alloc(h, cls, size))) {
         heap_lock(h, flags);
         DWORD err = allocate(h, size, &p);
         if (!err && cls >= 0)
@@ -285,7 +288,24 @@ WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
     return p;
 }
 
-WINMEM_API BOOL winmem_HeapFree(HANDLE handle, DWORD flags, LPVOID mem)
+/* The fast path: a small block from the current page of the heap this
+ * thread used last.  No lock, no call, no stack frame. */
+WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
+{
+    struct heap_thread *t = hf_state_fast(handle);
+    void *p;
+    if (wm_likely(t && size <= HF_SMALL_MAX) &&
+        wm_likely((p = hf_alloc_fast(t, hf_small_class[(size + 15) / 16], size)) != NULL)) {
+        if (wm_unlikely(flags & HEAP_ZERO_MEMORY))
+            memset(p, 0, size);                                    /* H10 */
+        return p;
+    }
+    return alloc_slow(handle, flags, size);
+}
+
+/* HeapFree when the fast path cannot: every bad handle and pointer too. */
+__attribute__((noinline))
+static BOOL free_slow(HANDLE handle, DWORD flags, void *mem)
 {
     struct heap *h = heap_of(handle);
     struct heap_segment *seg;
@@ -295,9 +315,6 @@ WINMEM_API BOOL winmem_HeapFree(HANDLE handle, DWORD flags, LPVOID mem)
         return FALSE;
     if (!mem)
         return TRUE;                                               /* H22 */
-    struct heap_span *span = heap_map_find(mem);
-    if (span && span->heap == h && span->kind == HEAP_SPAN_PAGE && hf_free_fast(h, span, mem))
-        return TRUE;
     flags |= h->flags;
     enum hb_check c = HB_NOT_A_BLOCK;
     enum heap_owner owner = heap_resolve(h, mem, &seg, &large, &page);
@@ -312,6 +329,18 @@ WINMEM_API BOOL winmem_HeapFree(HANDLE handle, DWORD flags, LPVOID mem)
         heap_unlock(h, flags);
     }
     return c == HB_OK ? TRUE : bad_pointer(c, mem);
+}
+
+/* The fast path: a block of a page this thread owns, in the heap it used
+ * last, goes onto the page's local list. */
+WINMEM_API BOOL winmem_HeapFree(HANDLE handle, DWORD flags, LPVOID mem)
+{
+    struct heap_thread *t = hf_state_fast(handle);
+    struct heap_span *span = heap_map_find(mem);
+    if (wm_likely(t && span && span->heap == handle && span->kind == HEAP_SPAN_PAGE) &&
+        wm_likely(hf_free_fast(t, wm_container_of(span, struct heap_page, span), mem)))
+        return TRUE;
+    return free_slow(handle, flags, mem);
 }
 
 /* The size of a busy block of h, or (SIZE_T)-1; under the lock. */

@@ -11,7 +11,7 @@
  * frees a block of a page it does not own pushes it onto `thread_free`
  * with one compare-exchange, and the owner takes that list back in one
  * exchange when it looks for room.  A thread's pages of a class are its
- * current page, its `avail` list (pages a free gave room), and its `full`
+ * current page, its `avail` queue (pages a free gave room, oldest first), and its `full`
  * list; it moves on from an exhausted current page to an available one,
  * then to a full one other threads have freed into, then to a page of the
  * heap's (given up by an ended thread), and only then maps a new one.
@@ -36,6 +36,13 @@ static const uint32_t class_size[HF_CLASSES] = {
     16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
     320, 384, 448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048,
     2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
+};
+
+const uint8_t hf_small_class[HF_SMALL_MAX / 16 + 1] = {
+    0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,    /* up to 256: 16 apart */
+    16, 16, 16, 16, 17, 17, 17, 17, 18, 18, 18, 18, 19, 19, 19, 19,
+    20, 20, 20, 20, 20, 20, 20, 20, 21, 21, 21, 21, 21, 21, 21, 21,
+    22, 22, 22, 22, 22, 22, 22, 22, 23, 23, 23, 23, 23, 23, 23, 23,
 };
 
 /* ------------------------------------------------------- thread states */
@@ -216,25 +223,31 @@ static bool has_room(const struct heap_page *pg)
 
 static void carve(struct heap_page *pg);
 
-/* The page lists, doubly linked through next and prev. */
-static void list_push(struct heap_page **head, struct heap_page *pg, enum hf_where where)
+/* The page lists: a page is pushed at the front, or appended at the back
+ * where the list is a queue (a thread's avail pages: the one waiting longest
+ * has gathered the most frees). */
+static void list_push(struct hf_list *l, struct heap_page *pg, enum hf_where where)
 {
     pg->prev = NULL;
-    pg->next = *head;
-    if (*head)
-        (*head)->prev = pg;
-    *head = pg;
+    pg->next = l->first;
+    *(l->first ? &l->first->prev : &l->last) = pg;
+    l->first = pg;
     pg->where = (uint8_t)where;
 }
 
-static void list_unlink(struct heap_page **head, struct heap_page *pg)
+static void list_append(struct hf_list *l, struct heap_page *pg, enum hf_where where)
 {
-    if (pg->prev)
-        pg->prev->next = pg->next;
-    else
-        *head = pg->next;
-    if (pg->next)
-        pg->next->prev = pg->prev;
+    pg->next = NULL;
+    pg->prev = l->last;
+    *(l->last ? &l->last->next : &l->first) = pg;
+    l->last = pg;
+    pg->where = (uint8_t)where;
+}
+
+static void list_unlink(struct hf_list *l, struct heap_page *pg)
+{
+    *(pg->prev ? &pg->prev->next : &l->first) = pg->next;
+    *(pg->next ? &pg->next->prev : &l->last) = pg->prev;
     pg->next = pg->prev = NULL;
 }
 
@@ -253,13 +266,14 @@ static void give_up_page(struct heap *h, struct heap_page *pg)
 static void give_up_all(struct heap *h, struct heap_thread *t)
 {
     for (int c = 0; c < HF_CLASSES; c++) {
-        struct heap_page *pg, *lists[3] = { t->page[c], t->avail[c], t->full[c] };
+        struct heap_page *pg, *lists[3] = { t->page[c], t->avail[c].first, t->full[c].first };
         for (int l = 0; l < 3; l++)
             while ((pg = lists[l]) != NULL) {
                 lists[l] = l ? pg->next : NULL;
                 give_up_page(h, pg);
             }
-        t->page[c] = t->avail[c] = t->full[c] = NULL;
+        t->page[c] = NULL;
+        t->avail[c] = t->full[c] = (struct hf_list){ NULL, NULL };
     }
 }
 
@@ -275,11 +289,11 @@ static struct heap_page *freed_into(struct heap_page *pg)
  * or a new one, now t's. */
 static struct heap_page *adopt_page(struct heap *h, struct heap_thread *t, int cls)
 {
-    struct heap_page *pg = h->spare[cls];
+    struct heap_page *pg = h->spare[cls].first;
     if (pg) {
         list_unlink(&h->spare[cls], pg);
     } else {
-        if ((pg = freed_into(h->full[cls])) != NULL)
+        if ((pg = freed_into(h->full[cls].first)) != NULL)
             list_unlink(&h->full[cls], pg);
         else if (!(pg = page_new(h, cls)))
             return NULL;
@@ -336,14 +350,14 @@ static void *alloc_slow(struct heap *h, struct heap_thread *t, int cls, size_t s
         list_push(&t->full[cls], pg, HF_FULL);
         pg = NULL;
     }
-    while (!pg && (pg = t->avail[cls]) != NULL) {
+    while (!pg && (pg = t->avail[cls].first) != NULL) {
         list_unlink(&t->avail[cls], pg);
         if (!refill(pg)) {
             list_push(&t->full[cls], pg, HF_FULL);
             pg = NULL;
         }
     }
-    if (!pg && (pg = freed_into(t->full[cls])) != NULL) {
+    if (!pg && (pg = freed_into(t->full[cls].first)) != NULL) {
         list_unlink(&t->full[cls], pg);
         refill(pg);                   /* only this thread empties thread_free */
     }
@@ -403,7 +417,7 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
         hf_push_local(pg, i, b);
         if (wm_unlikely(pg->where == HF_FULL)) {          /* it has room again */
             list_unlink(&t->full[pg->cls], pg);
-            list_push(&t->avail[pg->cls], pg, HF_AVAIL);
+            list_append(&t->avail[pg->cls], pg, HF_AVAIL);
         }
         return HB_OK;
     }
@@ -478,10 +492,10 @@ void hf_trim(struct heap *h)
         if (t->heap == h && t->heap_id == h->id)
             self = t;
     for (int c = 0; c < HF_CLASSES; c++) {
-        struct heap_page **lists[4] = { &h->spare[c], &h->full[c],
+        struct hf_list *lists[4] = { &h->spare[c], &h->full[c],
                                         self ? &self->avail[c] : NULL, self ? &self->full[c] : NULL };
         for (int l = 0; l < 4 && lists[l]; l++)
-            for (struct heap_page *pg = *lists[l], *next; pg; pg = next) {
+            for (struct heap_page *pg = lists[l]->first, *next; pg; pg = next) {
                 next = pg->next;
                 collect(pg);
                 if (pg->used == 0) {
@@ -554,7 +568,7 @@ void hf_fork_child_heap(struct heap *h)
             give_up_page(h, pg);
         } else if (pg->owner && pg->where == HF_FULL && pg->local_free) {
             list_unlink(&self->full[pg->cls], pg);
-            list_push(&self->avail[pg->cls], pg, HF_AVAIL);
+            list_append(&self->avail[pg->cls], pg, HF_AVAIL);
         }
     }
 }

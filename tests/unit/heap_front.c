@@ -4,7 +4,8 @@
  * page given room by a local free, by other threads' frees or by its owner's
  * end is used again before a new page is taken; a destroyed heap's per-thread
  * state neither misdirects a later heap nor piles up; bad pointers into a
- * page are refused without damage.  Pages are read through the map
+ * page are refused without damage; pages given room are used oldest first;
+ * HeapAlloc's class table agrees with hf_class.  Pages are read through the map
  * (heap_map_find) and the heap's own fields.
  */
 #include "heap/heap.h"
@@ -151,19 +152,27 @@ static void memory_returned(bool ended)
     HeapDestroy(h);
 }
 
+/* Three pages of BS blocks, the third (current) full; the count made. */
+static int three_full_pages(HANDLE heap)
+{
+    struct heap *h = heap;
+    int n = 0;
+    for (struct heap_page *last = NULL; n < 8192; n++) {
+        if (h->page_bytes >= 3 * PAGE && last && last->used == last->capacity)
+            break;
+        blocks[n] = HeapAlloc(heap, 0, BS);
+        last = page_of(blocks[n]);
+    }
+    return n;
+}
+
 /* Case 2.  Pins a local free into a full page: the page moves to the thread's
  * avail list, and its freed blocks are all used again before any new page. */
 static void full_page_gets_room(void)
 {
     HANDLE heap = HeapCreate(0, 0, 0);
     struct heap *h = heap;
-    int n = 0, freed = 0, in_first = 0;
-    for (struct heap_page *last = NULL; n < 8192; n++) {       /* three pages, the third full */
-        if (h->page_bytes >= 3 * PAGE && last && last->used == last->capacity)
-            break;
-        blocks[n] = HeapAlloc(heap, 0, BS);
-        last = page_of(blocks[n]);
-    }
+    int n = three_full_pages(heap), freed = 0, in_first = 0;
     struct heap_page *first = page_of(blocks[WARM]);
     CHECK(!page_of(blocks[WARM - 1]) && first && first->where == HF_FULL && first->capacity == CAP);
     CHECK_EQ(h->page_bytes, 3 * PAGE);
@@ -346,6 +355,39 @@ static void bad_pointers_refused(void)
     HeapDestroy(heap);
 }
 
+/* Case 8.  Pins the avail list as a queue: of two pages given room, the one
+ * given room first is used first (it has had the longest to gather frees;
+ * taking the newest took a page with one free block, over and over). */
+static void avail_pages_in_order(void)
+{
+    HANDLE heap = HeapCreate(0, 0, 0);
+    int n = three_full_pages(heap);
+    void *in1 = blocks[WARM], *in2 = NULL;
+    struct heap_page *p1 = page_of(in1), *p2 = NULL;
+    for (int i = WARM; i < n && !p2; i++)
+        if (page_of(blocks[i]) != p1)
+            p2 = page_of(in2 = blocks[i]);
+    CHECK(p1 && p2 && p1->where == HF_FULL && p2->where == HF_FULL);
+    CHECK(HeapFree(heap, 0, in1) && HeapFree(heap, 0, in2));
+    CHECK(p1->where == HF_AVAIL && p2->where == HF_AVAIL);
+    void *x = HeapAlloc(heap, 0, BS), *y = HeapAlloc(heap, 0, BS);
+    CHECK(x == in1 && y == in2);
+    CHECK_EQ(((struct heap *)heap)->page_bytes, 3 * PAGE);
+    CHECK(HeapValidate(heap, 0, NULL));
+    HeapDestroy(heap);
+}
+
+/* Case 9.  Pins HeapAlloc's class table against hf_class for every size it
+ * serves. */
+static void small_class_table(void)
+{
+    struct heap h = { .flags = HEAP_GROWABLE };
+    int wrong = 0;
+    for (size_t size = 0; size <= HF_SMALL_MAX; size++)
+        wrong += hf_small_class[(size + 15) / 16] != hf_class(&h, size);
+    CHECK_EQ(wrong, 0);
+}
+
 int main(void)
 {
     GetProcessHeap();                          /* its commit is not case 1's */
@@ -357,5 +399,7 @@ int main(void)
     destroy_under_a_thread();
     many_heaps_one_thread();
     bad_pointers_refused();
+    avail_pages_in_order();
+    small_class_table();
     return unit_finish();
 }
