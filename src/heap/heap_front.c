@@ -11,10 +11,11 @@
  * frees a block of a page it does not own pushes it onto `thread_free`
  * with one compare-exchange, and the owner takes that list back in one
  * exchange when it looks for room.  A thread's pages of a class are its
- * current page, its `avail` queue (pages a free gave room, oldest first), and its `full`
- * list; it moves on from an exhausted current page to an available one,
- * then to a full one other threads have freed into, then to a page of the
- * heap's (given up by an ended thread), and only then maps a new one.
+ * current page, its `avail` queue (pages a free gave room, oldest first),
+ * and its `full` list; it moves on from an exhausted current page to the
+ * available one that has waited longest, then to a full one other threads
+ * have freed into, then to a page of the heap's (given up by an ended
+ * thread), and only then maps a new one.
  * Blocks are threaded onto the free list a few KiB at a time (carve), so
  * the fast path serves them and the page is touched as it fills.
  *
