@@ -32,7 +32,7 @@
  *              allocations of every size in growable ones.
  *   front end  Once a size class has been allocated HEAP_FRONT_AFTER times
  *              in a heap (Windows enables its LFH buckets the same way), its
- *              blocks come from pages of one class, 64 or 256 KiB spans of
+ *              blocks come from pages of one class, 64 to 512 KiB spans of
  *              their own.  A page belongs to the thread that took it (its
  *              owner allocates and frees there without a lock) until that
  *              thread ends; other threads free into the page's atomic list,
@@ -107,7 +107,7 @@
 
 #define HEAP_ALIGN          16u
 #define HEAP_FRONT_AFTER    16u             /* allocations of a class before the front end */
-#define HEAP_FRONT_MAX      (16u * 1024)    /* largest front-end class */
+#define HEAP_FRONT_MAX      (64u * 1024)    /* largest front-end class */
 #define HEAP_LARGE_MIN      ((size_t)0xFE000)   /* Windows' VirtualMemoryThreshold, x64 */
 #define HEAP_TAG_FREE       0xFFFFu
 
@@ -229,7 +229,7 @@ struct heap_large {
 #define HEAP_MAGIC 0x50414548u  /* "HEAP" while the heap lives */
 
 /* ------------------------------------------------------------ front end */
-#define HF_CLASSES 40
+#define HF_CLASSES 48
 
 struct heap_page {
     struct heap_span span;      /* kind PAGE */
@@ -339,6 +339,9 @@ static inline void *hf_alloc_fast(struct heap_thread *t, int cls, size_t size)
     return (void *)b;
 }
 
+/* Gives back pg, on t's avail queue and with nothing busy (heap_front.c). */
+void hf_retire(struct heap_thread *t, struct heap_page *pg);
+
 /* A busy block i of a page the calling thread owns goes onto its local
  * free list (no lock, no atomic operation). */
 static inline void hf_push_local(struct heap_page *pg, uint32_t i, uintptr_t b)
@@ -362,6 +365,8 @@ static inline bool hf_free_fast(struct heap_thread *t, struct heap_page *pg, voi
         pg->tags[i] == HEAP_TAG_FREE)
         return false;
     hf_push_local(pg, i, b);
+    if (wm_unlikely(pg->used == 0) && pg->where == HF_AVAIL)
+        hf_retire(t, pg);
     return true;
 }
 

@@ -417,8 +417,11 @@ WINMEM_API LPVOID winmem_HeapReAlloc(HANDLE handle, DWORD flags, LPVOID mem, SIZ
             err = ERROR_NOT_ENOUGH_MEMORY;                         /* H19 */
         else {
             int cls = hf_class(h, size);
-            if (cls < 0 || !(p = hf_alloc(h, cls, size)))
+            if (cls < 0 || !(p = hf_alloc(h, cls, size))) {
                 err = allocate(h, size, &p);
+                if (!err && cls >= 0)
+                    hf_count(h, cls);          /* growth turns the front end on too */
+            }
             if (!err) {
                 memcpy(p, mem, old < size ? old : size);
                 winmem_HeapFree(h, flags | HEAP_NO_SERIALIZE, mem);

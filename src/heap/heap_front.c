@@ -2,12 +2,16 @@
  * heap_front.c — the heap's front end (heap.h): size classes up to
  * HEAP_FRONT_MAX served from pages that each belong to one thread.
  *
- * A page is a 64 KiB (classes up to 1 KiB) or 256 KiB span of its own
- * VirtualAlloc reservation (warm from vm when one was given back lately),
- * recorded in the map, with its descriptor and tag array out of band.  A
- * page belongs to the thread that took it until that thread ends: the
- * owner allocates from `local_free` and frees into it with no lock and no
- * atomic operation, whichever of its pages the block is in.  A thread that
+ * A page is a 64 KiB (classes up to 1 KiB), 256 KiB (up to 16 KiB) or
+ * 512 KiB span of its own VirtualAlloc reservation (warm from vm when one
+ * was given back lately), recorded in the map, with its descriptor and tag
+ * array out of band.  A page on its owner's avail queue that has nothing
+ * busy any more goes back at once (hf_retire): vm keeps its memory warm
+ * for the next page of its span size, whatever the class, so memory freed
+ * in one class serves another.  A page belongs to the thread that took it
+ * until that thread ends: the owner allocates from `local_free` and frees
+ * into it with no lock and no atomic operation, whichever of its pages the
+ * block is in.  A thread that
  * frees a block of a page it does not own pushes it onto `thread_free`
  * with one compare-exchange, and the owner takes that list back in one
  * exchange when it looks for room.  A thread's pages of a class are its
@@ -31,12 +35,14 @@
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 #define SMALL_PAGE ((size_t)64 << 10)
 #define BIG_PAGE ((size_t)256 << 10)
+#define HUGE_PAGE ((size_t)512 << 10)
 #define CACHE HF_TL_CACHE
 
 static const uint32_t class_size[HF_CLASSES] = {
     16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
     320, 384, 448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048,
     2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
+    20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
 };
 
 const uint8_t hf_small_class[HF_SMALL_MAX / 16 + 1] = {
@@ -151,7 +157,8 @@ static inline struct heap_thread *state_of(struct heap *h)
 static struct heap_page *page_new(struct heap *h, int cls)
 {
     uint32_t bs = class_size[cls];
-    size_t bytes = bs <= 1024 ? SMALL_PAGE : BIG_PAGE, capacity = bytes / bs;
+    size_t bytes = bs <= 1024 ? SMALL_PAGE : bs <= 16384 ? BIG_PAGE : HUGE_PAGE;
+    size_t capacity = bytes / bs;
     size_t meta = wm_align_up(capacity * sizeof(uint16_t), os_page_size());
     void *tags = NULL;
     size_t committed;
@@ -393,6 +400,18 @@ void *hf_alloc(struct heap *h, int cls, size_t size)
 }
 
 /* ------------------------------------------------------------ free, size */
+/* Page pg, on t's avail queue, has nothing busy: it goes back to vm, which
+ * keeps its memory warm for the next page of its span size, of any class,
+ * until the purge delay has passed. */
+void hf_retire(struct heap_thread *t, struct heap_page *pg)
+{
+    struct heap *h = t->heap;
+    list_unlink(&t->avail[pg->cls], pg);
+    heap_lock(h, 0);
+    page_release(h, pg);
+    heap_unlock(h, 0);
+}
+
 /* The index of the busy block at p, or why p is not one. */
 static enum hb_check busy_index(const struct heap_page *pg, const void *p, uint32_t *i)
 {
@@ -420,6 +439,8 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
             list_unlink(&t->full[pg->cls], pg);
             list_append(&t->avail[pg->cls], pg, HF_AVAIL);
         }
+        if (pg->used == 0 && pg->where == HF_AVAIL)
+            hf_retire(t, pg);
         return HB_OK;
     }
     if (__atomic_exchange_n(&pg->tags[i], HEAP_TAG_FREE, __ATOMIC_RELAXED) == HEAP_TAG_FREE)

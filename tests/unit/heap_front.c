@@ -5,7 +5,9 @@
  * end is used again before a new page is taken; a destroyed heap's per-thread
  * state neither misdirects a later heap nor piles up; bad pointers into a
  * page are refused without damage; pages given room are used oldest first;
- * HeapAlloc's class table agrees with hf_class.  Pages are read through the map
+ * HeapAlloc's class table agrees with hf_class; a page emptied on the avail
+ * queue goes back to vm for any class to reuse; growth by HeapReAlloc turns
+ * a class's front end on.  Pages are read through the map
  * (heap_map_find) and the heap's own fields.
  */
 #include "heap/heap.h"
@@ -388,6 +390,59 @@ static void small_class_table(void)
     CHECK_EQ(wrong, 0);
 }
 
+/* Case 10.  Pins the retirement of empty pages: when the last busy block of
+ * a page on the avail queue is freed, the page goes back to vm (kept warm),
+ * and the next page of its span size, of another class, takes that memory
+ * instead of mapping more. */
+static void empty_page_retired(void)
+{
+    enum { BIG = 20480, OTHER = 65536, SPAN = 512 << 10, PER = SPAN / BIG };
+    HANDLE heap = HeapCreate(0, 0, 0);
+    struct heap *h = heap;
+    for (int i = 0; i < WARM + PER + 1; i++)                  /* one full page, one current */
+        blocks[i] = HeapAlloc(heap, 0, BIG);
+    struct heap_page *first = page_of(blocks[WARM]);
+    CHECK(first && first->capacity == PER && first->span.size == SPAN);
+    CHECK(page_of(blocks[WARM + PER]) && page_of(blocks[WARM + PER]) != first);
+    CHECK_EQ(h->page_bytes, 2 * (size_t)SPAN);
+    uintptr_t base = first->span.base;
+    vm_warm_purge();                      /* no older span ages out during the case */
+    size_t warm = vm_warm_bytes();
+    for (int i = WARM; i < WARM + PER; i++)
+        CHECK(HeapFree(heap, 0, blocks[i]));
+    CHECK_EQ(h->page_bytes, (size_t)SPAN);
+    CHECK(heap_map_find((void *)base) == NULL);
+    CHECK_EQ(vm_warm_bytes(), warm + SPAN);
+    SetLastError(0);
+    CHECK(!HeapFree(heap, 0, blocks[WARM]));                /* gone with its page */
+    CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    for (int i = 0; i < WARM + 1; i++)
+        again[i] = HeapAlloc(heap, 0, OTHER);
+    CHECK_EQ(h->page_bytes, 2 * (size_t)SPAN);
+    CHECK_EQ(vm_warm_bytes(), warm);                        /* the span, taken back */
+    CHECK(HeapValidate(heap, 0, NULL));
+    HeapDestroy(heap);
+}
+
+/* Case 11.  Pins that reallocation counts toward a class's front end, as
+ * allocation does: a class only ever reached by growing blocks is served
+ * by pages after HEAP_FRONT_AFTER moves (it stayed in the back end). */
+static void growth_turns_front_on(void)
+{
+    HANDLE heap = HeapCreate(0, 0, 0);
+    int in_pages = 0;
+    for (int i = 0; i < WARM + 4; i++) {
+        void *a = HeapAlloc(heap, 0, 16);
+        blocks[i] = HeapAlloc(heap, 0, 16);                /* a cannot grow in place */
+        void *p = HeapReAlloc(heap, 0, a, 3000);
+        CHECK(p != NULL);
+        in_pages += page_of(p) != NULL;
+    }
+    CHECK_EQ(in_pages, 4);
+    CHECK(HeapValidate(heap, 0, NULL));
+    HeapDestroy(heap);
+}
+
 int main(void)
 {
     GetProcessHeap();                          /* its commit is not case 1's */
@@ -401,5 +456,7 @@ int main(void)
     bad_pointers_refused();
     avail_pages_in_order();
     small_class_table();
+    empty_page_retired();
+    growth_turns_front_on();
     return unit_finish();
 }
