@@ -297,6 +297,14 @@ static inline uintptr_t hf_next_of(const struct heap_page *pg, uintptr_t block)
     return *(const uintptr_t *)block ^ pg->key;
 }
 
+/* The class of a size above 256 bytes and up to HEAP_FRONT_MAX: four
+ * classes per doubling. */
+static inline int hf_class_above_256(size_t size)
+{
+    unsigned k = 63u - (unsigned)__builtin_clzll(size - 1);
+    return (int)(16 + 4 * (k - 8) + (((size - 1) >> (k - 2)) & 3));
+}
+
 /* The class of size, or -1 when the front end does not serve it. */
 static inline int hf_class(const struct heap *h, size_t size)
 {
@@ -304,8 +312,7 @@ static inline int hf_class(const struct heap *h, size_t size)
         return -1;
     if (size <= 256)
         return size ? (int)((size - 1) / 16) : 0;
-    unsigned k = 63u - (unsigned)__builtin_clzll(size - 1);
-    return (int)(16 + 4 * (k - 8) + (((size - 1) >> (k - 2)) & 3));
+    return hf_class_above_256(size);
 }
 
 /* hf_class of the sizes up to HF_SMALL_MAX in a growable heap, by
