@@ -6,22 +6,21 @@
  * 512 KiB span of its own VirtualAlloc reservation (warm from vm when one
  * was given back lately), recorded in the map, with its descriptor and tag
  * array out of band.  A page on its owner's avail queue that has nothing
- * busy any more goes back at once (hf_retire): vm keeps its memory warm
- * for the next page of its span size, whatever the class, so memory freed
- * in one class serves another.  A page belongs to the thread that took it
- * until that thread ends: the owner allocates from `local_free` and frees
- * into it with no lock and no atomic operation, whichever of its pages the
- * block is in.  A thread that
- * frees a block of a page it does not own pushes it onto `thread_free`
- * with one compare-exchange, and the owner takes that list back in one
- * exchange when it looks for room.  A thread's pages of a class are its
- * current page, its `avail` queue (pages a free gave room, oldest first),
- * and its `full` list; it moves on from an exhausted current page to the
- * available one that has waited longest, then to a full one other threads
- * have freed into, then to a page of the heap's (given up by an ended
- * thread), and only then maps a new one.
- * Blocks are threaded onto the free list a few KiB at a time (carve), so
- * the fast path serves them and the page is touched as it fills.
+ * busy any more goes back at once (hf_retire): vm keeps its memory warm for
+ * the next page of its span size, whatever the class, so memory freed in
+ * one class serves another.  A page belongs to the thread that took it until
+ * that thread ends: the owner allocates from `local_free` and frees into it
+ * with no lock and no atomic operation, whichever of its pages the block is
+ * in.  A thread that frees a block of a page it does not own pushes it onto
+ * `thread_free` with one compare-exchange, and the owner takes that list
+ * back in one exchange when it looks for room.  A thread's pages of a class
+ * are its current page, its `avail` queue (pages a free gave room, oldest
+ * first), and its `full` list; it moves on from an exhausted current page
+ * to the available one that has waited longest, then to a full one other
+ * threads have freed into, then to a page of the heap's (given up by an
+ * ended thread), and only then maps a new one.  Blocks are threaded onto the
+ * free list a few KiB at a time (carve), so the fast path serves them and
+ * the page is touched as it fills.
  *
  * Free-list links are stored in the free blocks XOR the page's key, and
  * checked to lie in the page when followed; tags say which blocks are busy,
@@ -515,7 +514,7 @@ void hf_trim(struct heap *h)
             self = t;
     for (int c = 0; c < HF_CLASSES; c++) {
         struct hf_list *lists[4] = { &h->spare[c], &h->full[c],
-                                        self ? &self->avail[c] : NULL, self ? &self->full[c] : NULL };
+                                     self ? &self->avail[c] : NULL, self ? &self->full[c] : NULL };
         for (int l = 0; l < 4 && lists[l]; l++)
             for (struct heap_page *pg = lists[l]->first, *next; pg; pg = next) {
                 next = pg->next;
