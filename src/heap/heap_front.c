@@ -319,13 +319,6 @@ static bool refill(struct heap_page *pg)
 }
 
 /* -------------------------------------------------------------- allocate */
-static inline void *take_block(struct heap_page *pg, uintptr_t b, size_t size)
-{
-    pg->used++;
-    pg->tags[index_of(pg, b)] = (uint16_t)(pg->block_size - size);
-    return (void *)b;
-}
-
 /* Threads blocks not yet handed out onto the empty local list: at least
  * four, up to CARVE_BYTES worth, so the fast path serves the next ones
  * and the page's memory is touched as it is needed. */
@@ -377,9 +370,7 @@ static void *alloc_slow(struct heap *h, struct heap_thread *t, int cls, size_t s
     }
     pg->where = HF_CURRENT;
     t->page[cls] = pg;
-    uintptr_t b = pg->local_free;
-    pg->local_free = next_of(pg, b);
-    return take_block(pg, b, size);
+    return hf_alloc_fast(t, cls, size);          /* pg has a free block */
 }
 
 void *hf_alloc(struct heap *h, int cls, size_t size)
@@ -389,13 +380,8 @@ void *hf_alloc(struct heap *h, int cls, size_t size)
     struct heap_thread *t = state_of(h);
     if (wm_unlikely(!t))
         return NULL;
-    struct heap_page *pg = t->page[cls];
-    uintptr_t b;
-    if (wm_likely(pg && (b = pg->local_free) != 0)) {
-        pg->local_free = next_of(pg, b);
-        return take_block(pg, b, size);
-    }
-    return alloc_slow(h, t, cls, size);
+    void *p = hf_alloc_fast(t, cls, size);
+    return wm_likely(p) ? p : alloc_slow(h, t, cls, size);
 }
 
 /* ------------------------------------------------------------ free, size */
