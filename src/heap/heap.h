@@ -31,14 +31,13 @@
  *              Serves every size in fixed-size heaps, and the first
  *              allocations of every size in growable ones.
  *   front end  Once a size class has been allocated HEAP_FRONT_AFTER times
- *              in a heap (Windows enables its LFH buckets the same way), its
- *              blocks come from pages of one class, 64 to 512 KiB spans of
- *              their own.  A page belongs to the thread that took it (its
- *              owner allocates and frees there without a lock) until that
- *              thread ends; other threads free into the page's atomic list,
- *              which the owner takes back in one exchange.  No per-block
- *              header: the page's out-of-band tag array holds each block's
- *              slack, or HEAP_TAG_FREE.
+ *              in a heap, its blocks come from pages of one class, 64 to
+ *              512 KiB spans of their own.  A page belongs to the thread
+ *              that took it (its owner allocates and frees there without a
+ *              lock) until that thread ends; other threads free into the
+ *              page's atomic list, which the owner takes back in one
+ *              exchange.  No per-block header: the page's out-of-band tag
+ *              array holds each block's slack (plus one), or HEAP_TAG_FREE.
  *   large      Blocks of HEAP_LARGE_MIN bytes and more in growable heaps get
  *              their own VirtualAlloc reservation, released by HeapFree.
  *
@@ -106,10 +105,15 @@
 #include <pthread.h>
 
 #define HEAP_ALIGN          16u
-#define HEAP_FRONT_AFTER    16u             /* allocations of a class before the front end */
+/* Windows turns an LFH bucket on after about 17 allocations of its size.
+ * A page costs less here (carved and touched as it fills), and a heap made
+ * for a few hundred blocks (an arena) would spend most of its time in the
+ * back end at 17; at 2 the first blocks of each size still sit behind
+ * checked headers, side by side, as in a fresh Windows heap. */
+#define HEAP_FRONT_AFTER    2u
 #define HEAP_FRONT_MAX      (64u * 1024)    /* largest front-end class */
 #define HEAP_LARGE_MIN      ((size_t)0xFE000)   /* Windows' VirtualMemoryThreshold, x64 */
-#define HEAP_TAG_FREE       0xFFFFu
+#define HEAP_TAG_FREE       0u      /* a free (or never used) block's tag */
 
 /* ------------------------------------------------------------ the map */
 /* The span that owns a granule, as recorded by heap_map_set. */
@@ -242,7 +246,7 @@ struct heap_page {
     uint32_t block_size, inv, capacity, carved, used;
     uint8_t cls;
     uint8_t where;              /* enum hf_where */
-    uint16_t *tags;             /* out of band: slack per block, or HEAP_TAG_FREE */
+    uint16_t *tags;             /* out of band: hf_tag per block, or HEAP_TAG_FREE */
     size_t meta_bytes;
 };
 
@@ -286,6 +290,17 @@ struct heap {
 #define HF_TL_CACHE 4
 struct hf_tl_entry { struct heap *h; uint32_t id; struct heap_thread *t; };
 extern __thread __attribute__((tls_model("initial-exec"))) struct hf_tl_entry hf_tl_cache[HF_TL_CACHE];
+
+/* A busy block's tag is its slack plus one, so that a page's fresh (zero)
+ * tag array already says "free" and carving writes no tags. */
+static inline uint16_t hf_tag(uint32_t block_size, size_t size)
+{
+    return (uint16_t)(block_size - size + 1);
+}
+static inline size_t hf_tag_size(uint32_t block_size, uint16_t tag)
+{
+    return block_size + 1 - (size_t)tag;
+}
 
 static inline uint32_t hf_index_of(const struct heap_page *pg, uintptr_t p)
 {
@@ -342,7 +357,7 @@ static inline void *hf_alloc_fast(struct heap_thread *t, int cls, size_t size)
         return NULL;
     pg->local_free = hf_next_of(pg, b);
     pg->used++;
-    pg->tags[hf_index_of(pg, b)] = (uint16_t)(pg->block_size - size);
+    pg->tags[hf_index_of(pg, b)] = hf_tag(pg->block_size, size);
     return (void *)b;
 }
 

@@ -326,16 +326,16 @@ static bool refill(struct heap_page *pg)
 
 static void carve(struct heap_page *pg)
 {
-    uint32_t n = CARVE_BYTES / pg->block_size;
+    uint32_t bs = pg->block_size, carved = pg->carved;
+    uint32_t n = CARVE_BYTES / bs;
     n = n < 4 ? 4 : n;
-    n = n < pg->capacity - pg->carved ? n : pg->capacity - pg->carved;
-    uintptr_t first = pg->span.base + (uintptr_t)pg->carved * pg->block_size, b = first;
-    for (uint32_t i = 1; i < n; i++, b += pg->block_size)
-        *(uintptr_t *)b = (b + pg->block_size) ^ pg->key;
-    *(uintptr_t *)b = pg->local_free ^ pg->key;
-    for (uint32_t i = pg->carved; i < pg->carved + n; i++)
-        pg->tags[i] = HEAP_TAG_FREE;
-    __atomic_store_n(&pg->carved, pg->carved + n, __ATOMIC_RELEASE);   /* others check against it */
+    n = n < pg->capacity - carved ? n : pg->capacity - carved;
+    uintptr_t key = pg->key, first = pg->span.base + (uintptr_t)carved * bs, b = first;
+    for (uint32_t i = 1; i < n; i++, b += bs)
+        *(uintptr_t *)b = (b + bs) ^ key;
+    *(uintptr_t *)b = pg->local_free ^ key;
+    /* Their tags are HEAP_TAG_FREE already: a page's tags start zero. */
+    __atomic_store_n(&pg->carved, carved + n, __ATOMIC_RELEASE);   /* others check against it */
     pg->local_free = first;
 }
 
@@ -443,7 +443,7 @@ enum hb_check hf_size(const struct heap_page *pg, const void *p, size_t *size)
     uint32_t i;
     enum hb_check c = busy_index(pg, p, &i);
     if (c == HB_OK)
-        *size = pg->block_size - pg->tags[i];
+        *size = hf_tag_size(pg->block_size, pg->tags[i]);
     return c;
 }
 
@@ -455,7 +455,7 @@ enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size)
         return c;
     if (size > pg->block_size || (pg->cls && size <= class_size[pg->cls - 1]))
         return HB_NO_ROOM;                      /* another class: the block moves */
-    pg->tags[i] = (uint16_t)(pg->block_size - size);
+    pg->tags[i] = hf_tag(pg->block_size, size);
     return HB_OK;
 }
 
@@ -594,6 +594,6 @@ bool hf_block_at(const struct heap_page *pg, uint32_t i, size_t *size, bool *bus
     if (i >= __atomic_load_n(&pg->carved, __ATOMIC_ACQUIRE))
         return false;
     *busy = pg->tags[i] != HEAP_TAG_FREE;
-    *size = *busy ? pg->block_size - pg->tags[i] : pg->block_size;
+    *size = *busy ? hf_tag_size(pg->block_size, pg->tags[i]) : pg->block_size;
     return true;
 }

@@ -7,7 +7,8 @@
  * page are refused without damage; pages given room are used oldest first;
  * HeapAlloc's class table agrees with hf_class; a page emptied on the avail
  * queue goes back to vm for any class to reuse; growth by HeapReAlloc turns
- * a class's front end on.  Pages are read through the map
+ * a class's front end on; blocks carved but never handed out are refused.
+ * Pages are read through the map
  * (heap_map_find) and the heap's own fields.
  */
 #include "heap/heap.h"
@@ -443,6 +444,39 @@ static void growth_turns_front_on(void)
     HeapDestroy(heap);
 }
 
+/* Case 12.  Pins that blocks carved but never handed out read as free
+ * (their tags are the fresh array's zeros; carving writes none): freeing
+ * one, or one past the carved part, is refused.  Also after a heap was
+ * destroyed with busy blocks, so that the next page's tag array is one
+ * given back dirty. */
+static void uncarved_and_unused_refused(void)
+{
+    for (int round = 0; round < 2; round++) {
+        HANDLE heap = HeapCreate(0, 0, 0);
+        fill(heap, blocks, WARM + 3);
+        struct heap_page *pg = page_of(blocks[WARM]);
+        CHECK(pg != NULL && pg->carved < (uint32_t)CAP);
+        if (!pg || pg->carved >= (uint32_t)CAP)
+            return;
+        char *base = (char *)pg->span.base;
+        void *unused = base + 3 * BS, *uncarved = base + (size_t)pg->carved * BS;
+        CHECK(blocks[WARM + 2] == base + 2 * BS);         /* the page hands out in order */
+        size_t size = 1;
+        for (int i = 0; i < 2; i++) {
+            void *p = i ? uncarved : unused;
+            CHECK(!hf_block_at(pg, (uint32_t)(((char *)p - base) / BS), &size, &(bool){ 0 }) ||
+                  size == BS);
+            SetLastError(0);
+            CHECK(!HeapFree(heap, 0, p));
+            CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+            CHECK_EQ(HeapSize(heap, 0, p), (SIZE_T)-1);
+        }
+        CHECK_EQ(HeapSize(heap, 0, blocks[WARM + 2]), BS);
+        CHECK(HeapValidate(heap, 0, NULL));
+        HeapDestroy(heap);                      /* with its blocks busy: dirty tags go back */
+    }
+}
+
 int main(void)
 {
     GetProcessHeap();                          /* its commit is not case 1's */
@@ -458,5 +492,6 @@ int main(void)
     small_class_table();
     empty_page_retired();
     growth_turns_front_on();
+    uncarved_and_unused_refused();
     return unit_finish();
 }
