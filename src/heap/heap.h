@@ -235,19 +235,26 @@ struct heap_large {
 /* ------------------------------------------------------------ front end */
 #define HF_CLASSES 48
 
+/* Three groups, a cache line or more apart, so that another thread's free
+ * (which reads the first and writes the third) does not take the owner's
+ * line away on every call. */
 struct heap_page {
+    /* Read by every thread that frees into the page; written seldom. */
     struct heap_span span;      /* kind PAGE */
+    struct heap_thread *owner;  /* the thread whose page it is, or NULL (the heap's lock) */
+    uint64_t key;
+    uint16_t *tags;             /* out of band: hf_tag per block, or HEAP_TAG_FREE */
+    uint32_t block_size, inv, capacity, carved;
+    uint8_t cls;
+    /* The owner's (or, unowned, the heap lock's). */
+    _Alignas(64) uintptr_t local_free;  /* encoded */
+    uint32_t used;
+    uint8_t where;              /* enum hf_where */
     struct heap_page *next, *prev;  /* in the list `where` says */
     struct heap_page *all_next, *all_prev;  /* every page of the heap */
-    struct heap_thread *owner;  /* the thread whose page it is, or NULL (the heap's lock) */
-    uintptr_t local_free;       /* owner's (or, unowned, the lock's) free list, encoded */
-    uintptr_t thread_free;      /* atomic: frees from other threads, encoded links */
-    uint64_t key;
-    uint32_t block_size, inv, capacity, carved, used;
-    uint8_t cls;
-    uint8_t where;              /* enum hf_where */
-    uint16_t *tags;             /* out of band: hf_tag per block, or HEAP_TAG_FREE */
     size_t meta_bytes;
+    /* Other threads'. */
+    _Alignas(64) uintptr_t thread_free; /* atomic: frees from other threads, encoded links */
 };
 
 /* Where a page is: an owned page is its thread's current page of its
