@@ -90,8 +90,9 @@
  * report after HeapEnableTerminationOnCorruption.
  *
  * Locking: each serialized heap has one recursive, owner-tracked lock
- * (HeapLock); the back end, large blocks and page hand-over take it, the
- * front end's allocate and free do not.  HEAP_NO_SERIALIZE heaps take no
+ * (HeapLock); the back end, large blocks and page hand-over take it; the
+ * front end's allocate, free, HeapSize and in-class HeapReAlloc do not.
+ * HEAP_NO_SERIALIZE heaps take no
  * lock and keep one front-end owner.  Host calls are still made under a
  * heap's lock where the heap grows or gives back (new segments and pages,
  * commits, HeapCompact's decommits); STYLE.md 10 wants them outside it, and

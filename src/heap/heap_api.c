@@ -264,6 +264,21 @@ static DWORD allocate(struct heap *h, size_t size, void **p)
     return wants_large(h, size) ? hl_alloc(h, size, p) : hb_alloc(&h->back, size, p);
 }
 
+/* A block of size in h from the front end, or else under the lock; 0 or an
+ * error code. */
+static DWORD alloc_block(struct heap *h, DWORD flags, size_t size, void **p)
+{
+    int cls = hf_class(h, size);
+    if (cls >= 0 && (*p = hf_alloc(h, cls, size)) != NULL)
+        return 0;
+    heap_lock(h, flags);
+    DWORD err = allocate(h, size, p);
+    if (!err && cls >= 0)
+        hf_count(h, cls);
+    heap_unlock(h, flags);
+    return err;
+}
+
 /* HeapAlloc when the fast path cannot serve: any heap handle, any size. */
 __attribute__((noinline))
 static void *alloc_slow(HANDLE handle, DWORD flags, size_t size)
@@ -273,16 +288,8 @@ static void *alloc_slow(HANDLE handle, DWORD flags, size_t size)
     if (!h)
         return NULL;
     flags |= h->flags;
-    int cls = hf_class(h, size);
-    if (cls < 0 || !(p = hf_alloc(h, cls, size))) {
-        heap_lock(h, flags);
-        DWORD err = allocate(h, size, &p);
-        if (!err && cls >= 0)
-            hf_count(h, cls);
-        heap_unlock(h, flags);
-        if (err)
-            return out_of_memory(flags, size);
-    }
+    if (alloc_block(h, flags, size, &p))
+        return out_of_memory(flags, size);
     if (flags & HEAP_ZERO_MEMORY)
         memset(p, 0, size);                                        /* H10 */
     return p;
@@ -361,16 +368,32 @@ static size_t block_size(struct heap *h, const void *mem, enum hb_check *c)
     return *c == HB_OK ? size : (size_t)-1;
 }
 
+/* The front end's block at mem, if mem lies in one of h's pages: those
+ * are sized and resized without the lock (as they are freed). */
+static struct heap_page *page_of(const struct heap *h, const void *mem)
+{
+    struct heap_span *span = heap_map_find(mem);
+    return span && span->heap == h && span->kind == HEAP_SPAN_PAGE
+               ? wm_container_of(span, struct heap_page, span) : NULL;
+}
+
 WINMEM_API SIZE_T winmem_HeapSize(HANDLE handle, DWORD flags, LPCVOID mem)
 {
     struct heap *h = heap_of(handle);
+    struct heap_page *page;
     enum hb_check c;
+    size_t size;
     if (!h)
         return (SIZE_T)-1;
-    flags |= h->flags;
-    heap_lock(h, flags);
-    size_t size = block_size(h, mem, &c);
-    heap_unlock(h, flags);
+    if ((page = page_of(h, mem)) != NULL) {
+        c = hf_size(page, mem, &size);
+        size = c == HB_OK ? size : (size_t)-1;
+    } else {
+        flags |= h->flags;
+        heap_lock(h, flags);
+        size = block_size(h, mem, &c);
+        heap_unlock(h, flags);
+    }
     if (c != HB_OK)
         bad_pointer(c, mem);                                       /* H25 */
     return size;
@@ -398,39 +421,62 @@ static enum hb_check resize_in_place(struct heap *h, void *mem, size_t size)
     }
 }
 
+/* HeapReAlloc of a front-end block: within its class in place, else moved,
+ * with the lock only where the new block comes from the back end. */
+static void *realloc_page(struct heap *h, DWORD flags, struct heap_page *page, void *mem,
+                          size_t size, size_t *old, DWORD *err, enum hb_check *c)
+{
+    void *p = NULL;
+    if ((*c = hf_size(page, mem, old)) != HB_OK)
+        return NULL;
+    if (size > HB_MAX_REQUEST)
+        *err = ERROR_NOT_ENOUGH_MEMORY;
+    else if ((*c = hf_resize(page, mem, size)) == HB_OK)
+        p = mem;
+    else if (*c != HB_NO_ROOM)
+        return NULL;
+    else if (flags & HEAP_REALLOC_IN_PLACE_ONLY)
+        *err = ERROR_NOT_ENOUGH_MEMORY;                            /* H19 */
+    else if (!(*err = alloc_block(h, flags, size, &p))) {
+        memcpy(p, mem, *old < size ? *old : size);
+        winmem_HeapFree(h, flags, mem);
+    }
+    *c = HB_OK;
+    return p;
+}
+
 WINMEM_API LPVOID winmem_HeapReAlloc(HANDLE handle, DWORD flags, LPVOID mem, SIZE_T size)
 {
     struct heap *h = heap_of(handle);
+    struct heap_page *page;
     enum hb_check c;
+    size_t old = 0;
+    DWORD err = 0;
+    void *p;
     if (!h)
         return NULL;
     if (!mem)
         return wm_set_error(NO_ERROR), NULL;                       /* H16: not an allocation */
     flags |= h->flags;
-    heap_lock(h, flags);
-    size_t old = block_size(h, mem, &c);
-    void *p = mem;
-    DWORD err = 0;
-    if (c == HB_OK && size > HB_MAX_REQUEST)
-        err = ERROR_NOT_ENOUGH_MEMORY;
-    else if (c == HB_OK && (c = resize_in_place(h, mem, size)) == HB_NO_ROOM) {
-        if (flags & HEAP_REALLOC_IN_PLACE_ONLY)
-            err = ERROR_NOT_ENOUGH_MEMORY;                         /* H19 */
-        else {
-            int cls = hf_class(h, size);
-            if (cls < 0 || !(p = hf_alloc(h, cls, size))) {
-                err = allocate(h, size, &p);
-                if (!err && cls >= 0)
-                    hf_count(h, cls);          /* growth turns the front end on too */
-            }
-            if (!err) {
+    if ((page = page_of(h, mem)) != NULL) {
+        p = realloc_page(h, flags, page, mem, size, &old, &err, &c);
+    } else {
+        heap_lock(h, flags);
+        old = block_size(h, mem, &c);
+        p = mem;
+        if (c == HB_OK && size > HB_MAX_REQUEST)
+            err = ERROR_NOT_ENOUGH_MEMORY;
+        else if (c == HB_OK && (c = resize_in_place(h, mem, size)) == HB_NO_ROOM) {
+            if (flags & HEAP_REALLOC_IN_PLACE_ONLY)
+                err = ERROR_NOT_ENOUGH_MEMORY;                     /* H19 */
+            else if (!(err = alloc_block(h, flags, size, &p))) {
                 memcpy(p, mem, old < size ? old : size);
                 winmem_HeapFree(h, flags | HEAP_NO_SERIALIZE, mem);
             }
+            c = HB_OK;
         }
-        c = HB_OK;
+        heap_unlock(h, flags);
     }
-    heap_unlock(h, flags);
     if (c != HB_OK)
         return bad_pointer(c, mem), NULL;
     if (err)
