@@ -92,11 +92,10 @@
  * Locking: each serialized heap has one recursive, owner-tracked lock
  * (HeapLock); the back end, large blocks and page hand-over take it; the
  * front end's allocate, free, HeapSize and in-class HeapReAlloc do not.
- * HEAP_NO_SERIALIZE heaps take no
- * lock and keep one front-end owner.  Host calls are still made under a
- * heap's lock where the heap grows or gives back (new segments and pages,
- * commits, HeapCompact's decommits); STYLE.md 10 wants them outside it, and
- * that is still to come (above).
+ * HEAP_NO_SERIALIZE heaps take no lock and keep one front-end owner.  Host
+ * calls are still made under a heap's lock where the heap grows or gives
+ * back (new segments and pages, commits, HeapCompact's decommits); STYLE.md
+ * 10 wants them outside it, and that is still to come (above).
  */
 #ifndef WINMEM_HEAP_H
 #define WINMEM_HEAP_H
