@@ -8,9 +8,8 @@
  * Files: heap_map.c (the map), heap_back.c (back end), heap_front.c (front
  * end), heap_large.c (large blocks), heap_api.c (the Win32 calls),
  * heap_walk.c (HeapWalk, HeapValidate, HeapCompact, HeapSummary).  Still to
- * come (issue 4): host calls outside the heap's lock, front-end pages carved
- * from larger reservations, and decommitting the back end's free runs after
- * a quiet period.
+ * come (issue 4): host calls outside the heap's lock, and decommitting the
+ * back end's free runs after a quiet period.
  *
  * Memory given back (HeapDestroy, HeapCompact, a released segment or page)
  * goes to vm_warm_release: released to the program at once, its host pages
@@ -32,12 +31,14 @@
  *              allocations of every size in growable ones.
  *   front end  Once a size class has been allocated HEAP_FRONT_AFTER times
  *              in a heap, its blocks come from pages of one class, 64 to
- *              512 KiB spans of their own.  A page belongs to the thread
- *              that took it (its owner allocates and frees there without a
- *              lock) until that thread ends; other threads free into the
- *              page's atomic list, which the owner takes back in one
- *              exchange.  No per-block header: the page's out-of-band tag
- *              array holds each block's slack (plus one), or HEAP_TAG_FREE.
+ *              512 KiB spans cut from the heap's areas (larger
+ *              reservations, so that a page costs no call to vm; struct
+ *              hf_area).  A page belongs to the thread that took it (its
+ *              owner allocates and frees there without a lock) until that
+ *              thread ends; other threads free into the page's atomic
+ *              list, which the owner takes back in one exchange.  No
+ *              per-block header: the page's out-of-band tag array holds
+ *              each block's slack (plus one), or HEAP_TAG_FREE.
  *   large      Blocks of HEAP_LARGE_MIN bytes and more in growable heaps get
  *              their own VirtualAlloc reservation, released by HeapFree.
  *
@@ -47,6 +48,7 @@
  *   struct heap_segment    a back-end reservation: blocks, its commit map
  *                          and its block-start bitmap (out of band).
  *   struct heap_page       a front-end page: class, free lists, tag array.
+ *   struct hf_area         a reservation front-end pages are cut from.
  *   struct heap_thread     one thread's state in one heap: its current page
  *                          for each class.  Belongs to the heap (HeapDestroy
  *                          frees it; a thread's cache entry holds the heap's
@@ -74,8 +76,10 @@
  *       its span's descriptor, whose heap is the owner.
  *   P5. A fixed-size heap never reserves beyond its maximum and has no
  *       front end and no large blocks (H15); its usage counts headers.
- *   P6. Commit: the heap's committed bytes are the sum over its spans; the
- *       process's commit charge (vm) includes them.
+ *   P6. Commit: the heap's committed bytes are the sum over its spans and
+ *       its areas' committed units; the process's commit charge (vm)
+ *       includes them.  Every page lies on units of one of its heap's areas
+ *       that are in use and committed, and the units in use are the pages'.
  *
  * Metadata placement: everything but back-end headers and free-list links
  * lives out of band (the map, descriptors, bitmaps, tags), where an overflow
@@ -257,6 +261,19 @@ struct heap_page {
     _Alignas(64) uintptr_t thread_free; /* atomic: frees from other threads, encoded links */
 };
 
+/* An area: one reservation of the heap's that its pages are cut from, in
+ * HF_UNIT pieces, so that a page costs no call to vm.  Free units stay
+ * committed (warm) until the purge delay has passed. */
+#define HF_UNIT ((size_t)64 << 10)
+struct hf_area {
+    struct hf_area *next;
+    uintptr_t base;
+    uint32_t units;
+    uint64_t free;              /* a bit per unit: no page there */
+    uint64_t committed;         /* a bit per unit */
+    uint64_t freed_at;          /* os_coarse_ns when a unit last became free */
+};
+
 /* Where a page is: an owned page is its thread's current page of its
  * class, or on the thread's list of pages that may have free blocks, or on
  * its list of full ones; an unowned page is on one of the heap's lists. */
@@ -290,7 +307,10 @@ struct heap {
     struct heap_thread *threads;
     struct heap_page *pages;    /* all, through all_next */
     struct hf_list spare[HF_CLASSES], full[HF_CLASSES];
-    size_t page_bytes;          /* committed by pages */
+    size_t page_bytes;          /* the pages' spans */
+    struct hf_area *areas;      /* what pages are cut from (heap_front.c) */
+    size_t area_bytes, area_committed;
+    uint64_t purge_at;          /* os_coarse_ns after which free units are decommitted; 0: none */
 };
 
 /* The thread's most recent heaps and its state in each (heap_front.c). */

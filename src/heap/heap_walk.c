@@ -271,9 +271,9 @@ WINMEM_API BOOL winmem_HeapSummary(HANDLE handle, DWORD flags, LPHEAP_SUMMARY su
         for (uint32_t i = 0; hf_block_at(pg, i, &size, &busy); i++)
             allocated += busy ? size : 0;
     }
-    reserved += h->page_bytes;
+    reserved += h->area_bytes;
     summary->cbAllocated = allocated;
-    summary->cbCommitted = h->back.committed + h->large_bytes + h->page_bytes;
+    summary->cbCommitted = h->back.committed + h->large_bytes + h->area_committed;
     summary->cbReserved = reserved;
     summary->cbMaxReserve = (h->flags & HEAP_GROWABLE) ? 0 : h->back.reserved;
     heap_unlock(h, flags | h->flags);

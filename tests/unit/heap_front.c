@@ -6,7 +6,8 @@
  * state neither misdirects a later heap nor piles up; bad pointers into a
  * page are refused without damage; pages given room are used oldest first;
  * HeapAlloc's class table agrees with hf_class; a page emptied on the avail
- * queue goes back to vm for any class to reuse; growth by HeapReAlloc turns
+ * queue leaves its units warm for a page of any class, and idle units are
+ * decommitted after the purge delay; growth by HeapReAlloc turns
  * a class's front end on; blocks carved but never handed out are refused.
  * Pages are read through the map
  * (heap_map_find) and the heap's own fields.
@@ -392,9 +393,9 @@ static void small_class_table(void)
 }
 
 /* Case 10.  Pins the retirement of empty pages: when the last busy block of
- * a page on the avail queue is freed, the page goes back to vm (kept warm),
- * and the next page of its span size, of another class, takes that memory
- * instead of mapping more. */
+ * a page on the avail queue is freed, the page goes, and its units in the
+ * heap's area stay committed (warm) for the next page of any class, which
+ * takes them instead of committing more. */
 static void empty_page_retired(void)
 {
     enum { BIG = 20480, OTHER = 65536, SPAN = 512 << 10, PER = SPAN / BIG };
@@ -407,20 +408,61 @@ static void empty_page_retired(void)
     CHECK(page_of(blocks[WARM + PER]) && page_of(blocks[WARM + PER]) != first);
     CHECK_EQ(h->page_bytes, 2 * (size_t)SPAN);
     uintptr_t base = first->span.base;
-    vm_warm_purge();                      /* no older span ages out during the case */
-    size_t warm = vm_warm_bytes();
+    size_t committed = h->area_committed;
+    CHECK(committed >= 2 * (size_t)SPAN);
     for (int i = WARM; i < WARM + PER; i++)
         CHECK(HeapFree(heap, 0, blocks[i]));
     CHECK_EQ(h->page_bytes, (size_t)SPAN);
     CHECK(heap_map_find((void *)base) == NULL);
-    CHECK_EQ(vm_warm_bytes(), warm + SPAN);
+    CHECK_EQ(h->area_committed, committed);                 /* kept warm */
     SetLastError(0);
     CHECK(!HeapFree(heap, 0, blocks[WARM]));                /* gone with its page */
     CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
     for (int i = 0; i < WARM + 1; i++)
         again[i] = HeapAlloc(heap, 0, OTHER);
     CHECK_EQ(h->page_bytes, 2 * (size_t)SPAN);
-    CHECK_EQ(vm_warm_bytes(), warm);                        /* the span, taken back */
+    CHECK(page_of(again[WARM]) && page_of(again[WARM])->span.base == base);   /* the same units */
+    CHECK_EQ(h->area_committed, committed);
+    CHECK(HeapValidate(heap, 0, NULL));
+    HeapDestroy(heap);
+}
+
+/* Case 13.  Pins the purge delay of free units and what HeapCompact gives
+ * back: units freed stay committed until the delay has passed, then the
+ * next page taken or given back decommits them; HeapCompact gives every
+ * empty area back at once. */
+static void free_units_purged(void)
+{
+    enum { SPAN = 64 << 10 };
+    HANDLE heap = HeapCreate(0, 0, 0);
+    struct heap *h = heap;
+    int n = WARM + 3 * CAP;                                  /* three pages of BS */
+    fill(heap, blocks, n);
+    void *keep = HeapAlloc(heap, 0, 4000);                   /* a page of another class */
+    for (int i = 0; i < WARM + 1; i++)
+        again[i] = HeapAlloc(heap, 0, 4000);
+    size_t committed = h->area_committed, areas = h->area_bytes;
+    CHECK(areas >= 4 * (size_t)SPAN && committed == areas);
+    for (int i = WARM; i < n; i++)                           /* two pages retire */
+        HeapFree(heap, 0, blocks[i]);
+    CHECK_EQ(h->area_committed, committed);
+    CHECK(h->purge_at != 0);
+    Sleep(VM_WARM_DELAY_MS + 50);
+    void *more = HeapAlloc(heap, 0, 2000);                   /* a new class: a page taken */
+    for (int i = 0; i < WARM; i++)
+        more = HeapAlloc(heap, 0, 2000);
+    CHECK(page_of(more) != NULL);
+    CHECK(h->area_committed < committed);                    /* the idle units went */
+    CHECK_EQ(h->area_bytes, areas);
+    CHECK(HeapValidate(heap, 0, NULL));
+    HeapFree(heap, 0, more);
+    HeapFree(heap, 0, keep);
+    for (int i = 0; i < WARM + 1; i++)
+        HeapFree(heap, 0, again[i]);
+    HeapCompact(heap, 0);
+    CHECK_EQ(h->page_bytes, 0);
+    CHECK_EQ(h->area_bytes, 0);
+    CHECK_EQ(h->area_committed, 0);
     CHECK(HeapValidate(heap, 0, NULL));
     HeapDestroy(heap);
 }
@@ -493,5 +535,6 @@ int main(void)
     empty_page_retired();
     growth_turns_front_on();
     uncarved_and_unused_refused();
+    free_units_purged();
     return unit_finish();
 }
