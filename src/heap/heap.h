@@ -6,8 +6,9 @@
  * with the front end built for speed the way mimalloc is.
  *
  * Files: heap_map.c (the map), heap_back.c (back end), heap_front.c (front
- * end), heap_large.c (large blocks), heap_api.c (the Win32 calls),
- * heap_walk.c (HeapWalk, HeapValidate, HeapCompact, HeapSummary).  Still to
+ * end), heap_area.c (what front-end pages are cut from), heap_large.c (large
+ * blocks), heap_api.c (the Win32 calls), heap_walk.c (HeapWalk,
+ * HeapValidate, HeapCompact, HeapSummary).  Still to
  * come (issue 4): host calls outside the heap's lock, and decommitting the
  * back end's free runs after a quiet period.
  *
@@ -438,6 +439,17 @@ void hf_fork_child_heap(struct heap *h);
 bool hf_block_at(const struct heap_page *pg, uint32_t i, size_t *size, bool *busy);
 /* States the calling thread holds, one per heap it used (for tests). */
 size_t hf_thread_states(void);
+
+/* Areas, under the heap's lock (heap_area.c).  hf_units_take: n units in a
+ * row for a page, committed, or 0; hf_areas_purge decommits free units past
+ * the purge delay (all of them, and every empty area, with all);
+ * hf_areas_tick purges when the delay has passed. */
+uintptr_t hf_units_take(struct heap *h, unsigned n);
+void hf_units_give(struct heap *h, uintptr_t base, unsigned n);
+void hf_areas_purge(struct heap *h, bool all);
+void hf_areas_tick(struct heap *h);
+bool hf_units_in_use(const struct heap *h, uintptr_t base, size_t size);
+bool hf_areas_validate(const struct heap *h, const char **why);
 
 /* Large blocks, under the heap's lock (heap_large.c). */
 DWORD hl_alloc(struct heap *h, size_t size, void **out);

@@ -3,15 +3,11 @@
  * HEAP_FRONT_MAX served from pages that each belong to one thread.
  *
  * A page is a 64 KiB (classes up to 1 KiB), 256 KiB (up to 16 KiB) or
- * 512 KiB span cut from one of the heap's areas (1 MiB, then 2, then 4 MiB
- * reservations, committed whole, handed out in 64 KiB units: a page costs
+ * 512 KiB span cut from one of the heap's areas (heap_area.c: a page costs
  * no call to vm), recorded in the map, with its descriptor and tag array
  * out of band.  A page on its owner's avail queue that has nothing busy any
- * more goes at once (hf_retire); its units stay committed for the next page
- * of any class and size until the purge delay has passed, then they are
- * decommitted; an area with no page goes back to vm (kept warm there for
- * the next heap), but for the heap's last one, which HeapCompact and
- * HeapDestroy give back too.  A page belongs to the thread that took it until
+ * more goes at once (hf_retire), its units left committed, warm, for the
+ * next page of any class and size.  A page belongs to the thread that took it until
  * that thread ends: the owner allocates from `local_free` and frees into it
  * with no lock and no atomic operation, whichever of its pages the block is
  * in.  A thread that frees a block of a page it does not own pushes it onto
@@ -155,136 +151,6 @@ static inline struct heap_thread *state_of(struct heap *h)
 #define index_of hf_index_of
 #define next_of hf_next_of
 
-/* ----------------------------------------------------------------- areas */
-#define AREA_FIRST ((size_t)1 << 20)       /* then twice that, then AREA_MAX */
-#define AREA_MAX ((size_t)4 << 20)
-#define PURGE_DELAY_NS ((uint64_t)VM_WARM_DELAY_MS * 1000000)
-static struct wm_pool area_pool = WM_POOL_INIT(struct hf_area);
-
-static uint64_t unit_mask(unsigned first, unsigned n)
-{
-    return (n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << first;
-}
-
-/* Where n set bits in a row start in bits, or -1. */
-static int run_of(uint64_t bits, unsigned n)
-{
-    uint64_t m = bits;
-    for (unsigned k = 1; k < n && m; k++)
-        m &= bits >> k;
-    return m ? __builtin_ctzll(m) : -1;
-}
-
-static struct hf_area *area_new(struct heap *h)
-{
-    unsigned count = 0;
-    struct hf_area **link = &h->areas;
-    for (; *link; link = &(*link)->next)
-        count++;
-    size_t bytes = count >= 2 ? AREA_MAX : AREA_FIRST << count, committed;
-    struct hf_area *a = heap_meta_get(&area_pool);
-    if (!a)
-        return NULL;
-    void *base = vm_warm_alloc(bytes, bytes, h->back.protect, &committed);
-    if (!base)
-        base = winmem_VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, h->back.protect);
-    if (!base) {
-        heap_meta_put(&area_pool, a);
-        return NULL;
-    }
-    unsigned units = (unsigned)(bytes / HF_UNIT);
-    *a = (struct hf_area){ NULL, (uintptr_t)base, units, unit_mask(0, units), unit_mask(0, units), 0 };
-    *link = a;                                   /* the oldest first: they fill first */
-    h->area_bytes += bytes;
-    h->area_committed += bytes;
-    return a;
-}
-
-static void area_release(struct heap *h, struct hf_area *a)
-{
-    for (struct hf_area **link = &h->areas; *link; link = &(*link)->next)
-        if (*link == a) {
-            *link = a->next;
-            break;
-        }
-    h->area_bytes -= (size_t)a->units * HF_UNIT;
-    h->area_committed -= (size_t)__builtin_popcountll(a->committed) * HF_UNIT;
-    vm_warm_release((void *)a->base);
-    heap_meta_put(&area_pool, a);
-}
-
-/* Decommits the free units that have waited out the purge delay (all of
- * them with all), and gives back empty areas but the only one (every one
- * with all).  Sets h->purge_at for what is left waiting. */
-static void areas_purge(struct heap *h, bool all)
-{
-    uint64_t now = os_coarse_ns(), next = 0;
-    for (struct hf_area *a = h->areas, *following; a; a = following) {
-        following = a->next;
-        uint64_t idle = a->free & a->committed;
-        if (a->free == unit_mask(0, a->units) && (all || h->areas != a || a->next)) {
-            area_release(h, a);
-            continue;
-        }
-        if (!idle)
-            continue;
-        if (!all && now - a->freed_at < PURGE_DELAY_NS) {
-            uint64_t at = a->freed_at + PURGE_DELAY_NS;
-            next = next && next < at ? next : at;
-            continue;
-        }
-        for (int i; (i = __builtin_ffsll((long long)idle) - 1) >= 0;) {
-            uint64_t past = ~(idle >> i);              /* the run of idle units at i ends */
-            unsigned n = past ? (unsigned)__builtin_ctzll(past) : 64u - (unsigned)i;
-            if (winmem_VirtualFree((void *)(a->base + (uintptr_t)i * HF_UNIT), n * HF_UNIT, MEM_DECOMMIT)) {
-                a->committed &= ~unit_mask((unsigned)i, n);
-                h->area_committed -= n * HF_UNIT;
-            }
-            idle &= ~unit_mask((unsigned)i, n);
-        }
-    }
-    h->purge_at = next;
-}
-
-/* Under the heap's lock: n units in a row for a page, committed, warm ones
- * first; 0 when memory ran out. */
-static uintptr_t units_take(struct heap *h, unsigned n)
-{
-    struct hf_area *a = NULL;
-    int at = -1;
-    for (int pass = 0; pass < 2 && at < 0; pass++)
-        for (a = h->areas; a && (at = run_of(pass ? a->free : a->free & a->committed, n)) < 0;)
-            a = a->next;
-    if (at < 0) {
-        if (!(a = area_new(h)))
-            return 0;
-        at = 0;
-    }
-    uint64_t m = unit_mask((unsigned)at, n), cold = m & ~a->committed;
-    uintptr_t base = a->base + (uintptr_t)at * HF_UNIT;
-    for (int i; (i = __builtin_ffsll((long long)cold) - 1) >= 0; cold &= cold - 1) {
-        if (!winmem_VirtualAlloc((void *)(a->base + (uintptr_t)i * HF_UNIT), HF_UNIT, MEM_COMMIT,
-                                 h->back.protect))
-            return 0;                  /* the units committed so far stay so, free */
-        a->committed |= (uint64_t)1 << i;
-        h->area_committed += HF_UNIT;
-    }
-    a->free &= ~m;
-    return base;
-}
-
-static void units_give(struct heap *h, uintptr_t base, unsigned n)
-{
-    struct hf_area *a = h->areas;
-    while (a && !(a->base <= base && base < a->base + (uintptr_t)a->units * HF_UNIT))
-        a = a->next;
-    WM_ASSERT(a);
-    a->free |= unit_mask((unsigned)((base - a->base) / HF_UNIT), n);
-    a->freed_at = os_coarse_ns();
-    if (a->free == unit_mask(0, a->units) || !h->purge_at)
-        areas_purge(h, false);
-}
-
 /* ----------------------------------------------------------------- pages */
 static struct heap_page *page_new(struct heap *h, int cls)
 {
@@ -294,19 +160,18 @@ static struct heap_page *page_new(struct heap *h, int cls)
     size_t meta = wm_align_up(capacity * sizeof(uint16_t), os_page_size());
     unsigned units = (unsigned)(bytes / HF_UNIT);
     void *tags = NULL;
-    if (h->purge_at && os_coarse_ns() >= h->purge_at)
-        areas_purge(h, false);
+    hf_areas_tick(h);
     struct heap_page *pg = heap_meta_get(&page_pool);
     if (!pg)
         return NULL;
     memset(pg, 0, sizeof *pg);
-    uintptr_t base = units_take(h, units);
+    uintptr_t base = hf_units_take(h, units);
     pg->span = (struct heap_span){ HEAP_SPAN_PAGE, h, base, bytes };
     if (!base || !(tags = heap_buf_get(meta)) || !heap_map_set(base, bytes, &pg->span)) {
         if (tags)
             heap_buf_put(tags, meta, 0);
         if (base)
-            units_give(h, base, units);
+            hf_units_give(h, base, units);
         heap_meta_put(&page_pool, pg);
         return NULL;
     }
@@ -335,7 +200,7 @@ static void page_release(struct heap *h, struct heap_page *pg)
         pg->all_next->all_prev = pg->all_prev;
     h->page_bytes -= pg->span.size;
     heap_map_clear(pg->span.base, pg->span.size);
-    units_give(h, pg->span.base, (unsigned)(pg->span.size / HF_UNIT));
+    hf_units_give(h, pg->span.base, (unsigned)(pg->span.size / HF_UNIT));
     heap_buf_put(pg->tags, pg->meta_bytes, pg->carved * sizeof(uint16_t));
     heap_meta_put(&page_pool, pg);
 }
@@ -597,27 +462,10 @@ enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size)
  * thread allocates or frees in the heap (HeapValidate's contract, H35). */
 bool hf_validate(struct heap *h, const char **why)
 {
-    size_t used_units = 0, committed = 0, reserved = 0;
-    for (const struct hf_area *a = h->areas; a; a = a->next) {
-        if ((a->free | a->committed) & ~unit_mask(0, a->units))
-            return *why = "an area's unit maps go past its end", false;
-        used_units += a->units - (size_t)__builtin_popcountll(a->free);
-        committed += (size_t)__builtin_popcountll(a->committed) * HF_UNIT;
-        reserved += (size_t)a->units * HF_UNIT;
-        if (~a->free & ~a->committed & unit_mask(0, a->units))
-            return *why = "a page's units are not committed", false;
-    }
-    if (committed != h->area_committed || reserved != h->area_bytes)
-        return *why = "the heap's area totals differ from its areas", false;
-    if (used_units * HF_UNIT != h->page_bytes)
-        return *why = "the units in use differ from the pages", false;
+    if (!hf_areas_validate(h, why))
+        return false;
     for (struct heap_page *pg = h->pages; pg; pg = pg->all_next) {
-        const struct hf_area *a = h->areas;
-        while (a && !(a->base <= pg->span.base && pg->span.base < a->base + (uintptr_t)a->units * HF_UNIT))
-            a = a->next;
-        if (!a || pg->span.base + pg->span.size > a->base + (uintptr_t)a->units * HF_UNIT ||
-            (a->free & unit_mask((unsigned)((pg->span.base - a->base) / HF_UNIT),
-                                 (unsigned)(pg->span.size / HF_UNIT))))
+        if (!hf_units_in_use(h, pg->span.base, pg->span.size))
             return *why = "a front-end page lies outside its heap's areas' units in use", false;
         uint32_t free_tags = 0, listed[2] = { 0, 0 };
         for (uint32_t i = 0; i < pg->carved; i++)
@@ -670,7 +518,7 @@ void hf_trim(struct heap *h)
             page_release(h, pg);
         }
     }
-    areas_purge(h, true);                    /* free units decommitted, empty areas gone */
+    hf_areas_purge(h, true);                    /* free units decommitted, empty areas gone */
 }
 
 void hf_destroy(struct heap *h)
@@ -682,7 +530,7 @@ void hf_destroy(struct heap *h)
     pthread_mutex_unlock(&front_mutex);
     while (h->pages)
         page_release(h, h->pages);
-    areas_purge(h, true);
+    hf_areas_purge(h, true);
     memset(h->spare, 0, sizeof h->spare);
     memset(h->full, 0, sizeof h->full);
 }
