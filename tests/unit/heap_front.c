@@ -31,13 +31,6 @@ static struct heap_page *page_of(const void *p)
     return s && s->kind == HEAP_SPAN_PAGE ? wm_container_of(s, struct heap_page, span) : NULL;
 }
 
-static size_t charge(void)
-{
-    PROCESS_MEMORY_COUNTERS pmc;
-    GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc);
-    return pmc.PagefileUsage;
-}
-
 /* The calling thread's state in h, from its cache of recent heaps. */
 static struct heap_thread *self_in(const struct heap *h)
 {
@@ -120,7 +113,7 @@ static void c1_run(pthread_t *t, int mode)
  * second HeapCompact must meet the plain 1 MiB. */
 static void memory_returned(bool ended)
 {
-    size_t before = charge();
+    size_t before = unit_charge();
     struct heap *h = c1.heap = HeapCreate(0, 0, 0);
     pthread_t t[C1_THREADS];
     c1.bad = 0;
@@ -131,7 +124,7 @@ static void memory_returned(bool ended)
     CHECK_EQ(c1.bad, 0);
     HeapCompact(h, 0);
     struct heap_thread *self = self_in(h);
-    size_t kept = 0, others = 0, added = charge() - before;
+    size_t kept = 0, others = 0, added = unit_charge() - before;
     for (struct heap_page *pg = h->pages; pg; pg = pg->all_next) {
         kept += pg->span.size;
         others += pg->owner && pg->owner != self ? pg->span.size : 0;
@@ -146,7 +139,7 @@ static void memory_returned(bool ended)
         for (int s = 1; s < C1_THREADS; s++)
             pthread_join(t[s], NULL);
         HeapCompact(h, 0);
-        added = charge() - before;
+        added = unit_charge() - before;
         printf("  case 1 (threads idle, then ended): charge +%zu KiB\n", added >> 10);
         CHECK_EQ(h->page_bytes, 0);
     }

@@ -34,21 +34,6 @@ static int host_mappings(const void *p, size_t size)
     return c.n;
 }
 
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xcc, sizeof m);
-    VirtualQuery(p, &m, sizeof m);
-    return m;
-}
-
-static size_t charge(void)
-{
-    PROCESS_MEMORY_COUNTERS pmc;
-    GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc);
-    return pmc.PagefileUsage;
-}
-
 static void test_merging(void)
 {
     enum { PAGES = 64 };
@@ -58,7 +43,7 @@ static void test_merging(void)
         CHECK(VirtualAlloc(p + i * PG, PG, MEM_COMMIT, PAGE_READWRITE) == p + i * PG);
         CHECK_VALID();
     }
-    MEMORY_BASIC_INFORMATION m = query(p);
+    MEMORY_BASIC_INFORMATION m = unit_query(p);
     CHECK_EQ(m.RegionSize, PAGES * PG);
     CHECK_EQ(host_mappings(p, PAGES * PG), 1);
 
@@ -66,30 +51,30 @@ static void test_merging(void)
     for (int i = 0; i < PAGES; i += 2)
         CHECK(VirtualProtect(p + i * PG, PG, PAGE_READONLY, &old) && old == PAGE_READWRITE);
     CHECK_VALID();
-    CHECK_EQ(query(p).RegionSize, PG);
+    CHECK_EQ(unit_query(p).RegionSize, PG);
     CHECK_EQ(host_mappings(p, PAGES * PG), PAGES);
     CHECK(VirtualProtect(p, PAGES * PG, PAGE_READWRITE, &old) && old == PAGE_READONLY);
     CHECK_VALID();
-    CHECK_EQ(query(p).RegionSize, PAGES * PG);
+    CHECK_EQ(unit_query(p).RegionSize, PAGES * PG);
     CHECK_EQ(host_mappings(p, PAGES * PG), 1);
 
     /* A lock splits a run in the tree but not in VirtualQuery's answer. */
     CHECK(VirtualLock(p + 4 * PG, 2 * PG));
     CHECK_VALID();
-    CHECK_EQ(query(p).RegionSize, PAGES * PG);
+    CHECK_EQ(unit_query(p).RegionSize, PAGES * PG);
     CHECK(VirtualUnlock(p + 4 * PG, 2 * PG));
 
     /* Decommitting the middle and committing it again reads zeros. */
     memset(p, 0x5a, PAGES * PG);
     CHECK(VirtualFree(p + 8 * PG, 8 * PG, MEM_DECOMMIT));
     CHECK_VALID();
-    CHECK_EQ(query(p + 8 * PG).State, MEM_RESERVE);
+    CHECK_EQ(unit_query(p + 8 * PG).State, MEM_RESERVE);
     CHECK(VirtualAlloc(p + 8 * PG, 8 * PG, MEM_COMMIT, PAGE_READWRITE) == p + 8 * PG);
     CHECK_VALID();
     CHECK_EQ(p[8 * PG], 0);
     CHECK_EQ(p[16 * PG - 1], 0);
     CHECK_EQ((unsigned char)p[7 * PG], 0x5a);
-    CHECK_EQ(query(p).RegionSize, PAGES * PG);
+    CHECK_EQ(unit_query(p).RegionSize, PAGES * PG);
     CHECK(VirtualFree(p, 0, MEM_RELEASE));
     CHECK_VALID();
     CHECK_EQ(host_mappings(p, PAGES * PG), 0);
@@ -100,7 +85,7 @@ static void test_tail_and_placement(void)
     /* V3.4: the tail of the last granule is free and nobody's. */
     char *a = VirtualAlloc(NULL, 0x11000, MEM_RESERVE, PAGE_READWRITE);
     CHECK(a != NULL);
-    MEMORY_BASIC_INFORMATION m = query(a + 0x11000);
+    MEMORY_BASIC_INFORMATION m = unit_query(a + 0x11000);
     CHECK_EQ(m.State, MEM_FREE);
     CHECK_EQ(m.AllocationBase, NULL);
     SetLastError(0);
@@ -114,7 +99,7 @@ static void test_tail_and_placement(void)
         DWORD type = MEM_RESERVE | (i & 1 ? MEM_COMMIT : 0) | (i & 2 ? MEM_TOP_DOWN : 0);
         char *t = VirtualAlloc(NULL, PG, type, PAGE_READWRITE);
         CHECK(t != NULL);
-        m = query(t + PG);
+        m = unit_query(t + PG);
         CHECK_EQ(m.State, MEM_FREE);
         CHECK_EQ(m.RegionSize >= 0x10000 - PG, 1);
         CHECK_EQ(host_mappings(t, 0x10000), i & 1 ? 2 : 1);   /* ours: page (+ tail) */
@@ -158,33 +143,33 @@ static int initialized_data = 42;
 static void test_foreign(void)
 {
     int local = 1;
-    MEMORY_BASIC_INFORMATION m = query(&local);
+    MEMORY_BASIC_INFORMATION m = unit_query(&local);
     CHECK_EQ(m.State, MEM_COMMIT);
     CHECK_EQ(m.Protect, PAGE_READWRITE);
     CHECK_EQ(m.Type, MEM_PRIVATE);
     CHECK((char *)m.BaseAddress <= (char *)&local &&
           (char *)&local < (char *)m.BaseAddress + m.RegionSize);
 
-    m = query((void *)(uintptr_t)some_function);
+    m = unit_query((void *)(uintptr_t)some_function);
     CHECK_EQ(m.State, MEM_COMMIT);
     CHECK_EQ(m.Protect, PAGE_EXECUTE_READ);
     CHECK_EQ(m.Type, MEM_IMAGE);
     CHECK(some_function(initialized_data) == 126);
-    m = query(&initialized_data);
+    m = unit_query(&initialized_data);
     CHECK_EQ(m.Type, MEM_IMAGE);
     CHECK_EQ(m.Protect, PAGE_READWRITE);
 
     /* A large malloc block is an anonymous host mapping: private data. */
     char *big = malloc(8 << 20);
     big[0] = 1;
-    m = query(big + 4096);
+    m = unit_query(big + 4096);
     CHECK_EQ(m.State, MEM_COMMIT);
     CHECK_EQ(m.Type, MEM_PRIVATE);
     CHECK_EQ(m.Protect, PAGE_READWRITE);
     free(big);
 
     /* Address 0 is free up to the first mapping of any kind. */
-    m = query(NULL);
+    m = unit_query(NULL);
     CHECK_EQ(m.State, MEM_FREE);
     CHECK_EQ(m.BaseAddress, NULL);
     CHECK(m.RegionSize >= 0x10000);
@@ -192,15 +177,15 @@ static void test_foreign(void)
 
 static void test_charge_and_locks(void)
 {
-    size_t before = charge();
+    size_t before = unit_charge();
     char *p = VirtualAlloc(NULL, 1 << 20, MEM_RESERVE, PAGE_READWRITE);
-    CHECK_EQ(charge(), before);                     /* reserve is not commit */
+    CHECK_EQ(unit_charge(), before);                     /* reserve is not commit */
     VirtualAlloc(p, 256 << 10, MEM_COMMIT, PAGE_READWRITE);
-    CHECK_EQ(charge(), before + (256 << 10));
+    CHECK_EQ(unit_charge(), before + (256 << 10));
     VirtualAlloc(p, 512 << 10, MEM_COMMIT, PAGE_READONLY);  /* half already committed */
-    CHECK_EQ(charge(), before + (512 << 10));
+    CHECK_EQ(unit_charge(), before + (512 << 10));
     VirtualFree(p + (128 << 10), 128 << 10, MEM_DECOMMIT);
-    CHECK_EQ(charge(), before + (384 << 10));
+    CHECK_EQ(unit_charge(), before + (384 << 10));
 
     /* Locks are bounded by the minimum working set (200 KiB by default). */
     VirtualAlloc(p, 1 << 20, MEM_COMMIT, PAGE_READWRITE);
@@ -222,7 +207,7 @@ static void test_charge_and_locks(void)
     CHECK(VirtualFree(p, 0, MEM_RELEASE));
     vm_counters(&c);
     CHECK_EQ(c.locked, 0);
-    CHECK_EQ(charge(), before);
+    CHECK_EQ(unit_charge(), before);
     CHECK(SetProcessWorkingSetSize(GetCurrentProcess(), mn, mx));
     CHECK_VALID();
 }
@@ -260,7 +245,7 @@ static void test_fork(void)
         vm_lock();
         bool ok = vm_validate(&why);
         vm_unlock();
-        MEMORY_BASIC_INFORMATION m = query(p);
+        MEMORY_BASIC_INFORMATION m = unit_query(p);
         char *q = VirtualAlloc(NULL, 4 * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
         ok = ok && m.State == MEM_COMMIT && m.RegionSize == 16 * PG && p[0] == 42 && q &&
              VirtualFree(q, 0, MEM_RELEASE) && VirtualFree(p, 0, MEM_RELEASE) &&
@@ -270,7 +255,7 @@ static void test_fork(void)
     int status = -1;
     waitpid(child, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    CHECK_EQ(query(p).State, MEM_COMMIT);        /* the parent's is untouched */
+    CHECK_EQ(unit_query(p).State, MEM_COMMIT);        /* the parent's is untouched */
     CHECK(VirtualFree(p, 0, MEM_RELEASE));
     CHECK_VALID();
 }

@@ -28,14 +28,6 @@ enum { PG = 0x1000, K64 = 64 << 10, K128 = 128 << 10, K256 = 256 << 10, M1 = 1 <
 #define HOST_PLACES 0
 #endif
 
-static MEMORY_BASIC_INFORMATION query(const void *p)
-{
-    MEMORY_BASIC_INFORMATION m;
-    memset(&m, 0xcc, sizeof m);
-    VirtualQuery(p, &m, sizeof m);
-    return m;
-}
-
 static size_t charge(void)
 {
     struct vm_counters c;
@@ -72,7 +64,7 @@ static char *test_release_keeps(void)
     memset(p, 0xa5, K64);
     CHECK_EQ(charge(), c0 + K64);
     CHECK(vm_warm_release(p));
-    MEMORY_BASIC_INFORMATION m = query(p);
+    MEMORY_BASIC_INFORMATION m = unit_query(p);
     CHECK(m.State == MEM_FREE && m.AllocationBase == NULL);
     CHECK_EQ(charge(), c0);
     CHECK_EQ(vm_warm_bytes(), K64);
@@ -93,7 +85,7 @@ static void test_take_back(char *p)
         return;
     CHECK_EQ(committed, K64);
     CHECK(q[0] == (char)0xa5 && q[K64 - 1] == (char)0xa5);
-    MEMORY_BASIC_INFORMATION m = query(q);
+    MEMORY_BASIC_INFORMATION m = unit_query(q);
     CHECK(m.State == MEM_COMMIT && m.Protect == PAGE_READWRITE && m.Type == MEM_PRIVATE);
     CHECK(m.AllocationBase == q && m.AllocationProtect == PAGE_READWRITE && m.RegionSize == K64);
     CHECK_EQ(charge(), c0 + K64);
@@ -123,9 +115,9 @@ static void test_partial(void)
     CHECK_EQ(committed, K128);
     CHECK_EQ(charge(), c0 + K128);
     CHECK_EQ(q[K128 - 1], 0x3c);
-    MEMORY_BASIC_INFORMATION m = query(q);
+    MEMORY_BASIC_INFORMATION m = unit_query(q);
     CHECK(m.State == MEM_COMMIT && m.RegionSize == K128 && m.AllocationBase == q);
-    m = query(q + K128);
+    m = unit_query(q + K128);
     CHECK(m.State == MEM_RESERVE && m.RegionSize == M1 - K128 && m.AllocationBase == q);
     CHECK_VALID();
     CHECK(vm_warm_release(q));                     /* kept again, 128 KiB warm */
@@ -137,7 +129,7 @@ static void test_partial(void)
     CHECK_EQ(charge(), c0 + K256);
     CHECK(q[K128 - 1] == 0x3c && q[K128] == 0);    /* warm prefix, new zero pages */
     q[K256 - 1] = 1;                               /* writable to its end */
-    CHECK(query(q).RegionSize == K256 && query(q + K256).State == MEM_RESERVE);
+    CHECK(unit_query(q).RegionSize == K256 && unit_query(q + K256).State == MEM_RESERVE);
     CHECK_VALID();
     CHECK(VirtualFree(q, 0, MEM_RELEASE));
     CHECK_EQ(charge(), c0);
@@ -150,7 +142,7 @@ static void check_not_kept(char *p, size_t size, const char *what)
     size_t w = vm_warm_bytes();
     CHECK(p && vm_warm_release(p));
     CHECK_EQ(vm_warm_bytes(), w);
-    CHECK_EQ(query(p).State, MEM_FREE);
+    CHECK_EQ(unit_query(p).State, MEM_FREE);
     CHECK(!host_maps(p, wm_align_up(size, K64)));
     if (unit_failed != failed)
         printf("  ... for the allocation with %s\n", what);
@@ -209,7 +201,7 @@ static void test_mismatch_and_evict(void)
     for (size_t i = 0; r && i < K64; i++)
         nonzero += r[i] != 0;
     CHECK_EQ(nonzero, 0);
-    CHECK(!kept(p) && vm_warm_bytes() == 0 && query(p).State == MEM_COMMIT);
+    CHECK(!kept(p) && vm_warm_bytes() == 0 && unit_query(p).State == MEM_COMMIT);
     CHECK_VALID();
     CHECK(VirtualFree(r, 0, MEM_RELEASE));
 }
@@ -257,7 +249,7 @@ static void test_delay(void)
     q = alloc(K64, MEM_RESERVE);
     CHECK(q && VirtualFree(q, 0, MEM_RELEASE));
     CHECK(vm_warm_bytes() == 0 && !host_maps(p, K64));
-    CHECK_EQ(query(p).State, MEM_FREE);
+    CHECK_EQ(unit_query(p).State, MEM_FREE);
     CHECK_VALID();
 }
 
@@ -272,7 +264,7 @@ static void test_purge(void)
     vm_warm_purge();
     CHECK_EQ(vm_warm_bytes(), 0);
     CHECK(!host_maps(a, K64) && !host_maps(b, M1));
-    CHECK(query(a).State == MEM_FREE && query(b).State == MEM_FREE);
+    CHECK(unit_query(a).State == MEM_FREE && unit_query(b).State == MEM_FREE);
     CHECK_VALID();
     char *again = alloc(K64, MEM_RESERVE);
     CHECK(again == a);                         /* placement may use the space again */
@@ -306,7 +298,7 @@ static void test_heap(void)
     CHECK(h && fill_heap(h, blocks, N) == N);
     void *former = blocks[N / 2];
     CHECK(HeapDestroy(h));
-    CHECK_EQ(query(former).State, MEM_FREE);
+    CHECK_EQ(unit_query(former).State, MEM_FREE);
     CHECK(charge() <= c0 + K64 && charge() + K64 >= c0 && vm_warm_bytes() > 0);
     CHECK_VALID();
     unsigned long f0 = os_page_faults();
@@ -338,10 +330,10 @@ static void test_query_merged(void)
     CHECK_EQ(VirtualAlloc(b, K64, MEM_RESERVE, PAGE_READWRITE), b);
     CHECK_EQ(vm_warm_release(b), TRUE);
     CHECK(kept(b));
-    MEMORY_BASIC_INFORMATION m = query(a);
+    MEMORY_BASIC_INFORMATION m = unit_query(a);
     CHECK_EQ(m.State, MEM_RESERVE);
     CHECK_EQ(m.RegionSize, K64);                 /* not A and B as one */
-    m = query(b);
+    m = unit_query(b);
     CHECK_EQ(m.State, MEM_FREE);
     CHECK_EQ(m.BaseAddress, b);
     vm_warm_purge();
