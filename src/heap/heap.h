@@ -242,25 +242,29 @@ struct heap_large {
 
 /* Three groups, a cache line or more apart, so that another thread's free
  * (which reads the first and writes the third) does not take the owner's
- * line away on every call. */
+ * line away on every call, and the owner's allocation and free each touch
+ * two lines of it, the first and the second. */
 struct heap_page {
     /* Read by every thread that frees into the page; written seldom. */
     struct heap_span span;      /* kind PAGE */
     struct heap_thread *owner;  /* the thread whose page it is, or NULL (the heap's lock) */
-    uint64_t key;
     uint16_t *tags;             /* out of band: hf_tag per block, or HEAP_TAG_FREE */
-    uint32_t block_size, inv, capacity, carved;
+    uint32_t block_size, inv;
+    uint32_t carved;            /* blocks threaded onto a list so far */
     uint8_t cls;
     /* The owner's (or, unowned, the heap lock's). */
     _Alignas(64) uintptr_t local_free;  /* encoded */
-    uint32_t used;
+    uint64_t key;               /* links are stored XOR this */
+    uint32_t used, capacity;
     uint8_t where;              /* enum hf_where */
     struct heap_page *next, *prev;  /* in the list `where` says */
     struct heap_page *all_next, *all_prev;  /* every page of the heap */
     size_t meta_bytes;
     /* Other threads'. */
     _Alignas(64) uintptr_t thread_free; /* atomic: frees from other threads, encoded links */
+    uint64_t thread_key;        /* key, copied here so that they need not read the owner's line */
 };
+_Static_assert(offsetof(struct heap_page, cls) < 64, "what every free reads fits one cache line");
 
 /* An area: one reservation of the heap's that its pages are cut from, in
  * HF_UNIT pieces, so that a page costs no call to vm.  Free units stay

@@ -181,7 +181,7 @@ static struct heap_page *page_new(struct heap *h, int cls)
     pg->inv = (uint32_t)((((uint64_t)1 << 32) + bs - 1) / bs);
     pg->capacity = (uint32_t)capacity;
     pg->cls = (uint8_t)cls;
-    pg->key = heap_key();
+    pg->key = pg->thread_key = heap_key();
     pg->all_next = h->pages;
     if (h->pages)
         h->pages->all_prev = pg;
@@ -430,7 +430,7 @@ enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p)
         return HB_NOT_BUSY;                      /* two threads freed it at once */
     uintptr_t head = __atomic_load_n(&pg->thread_free, __ATOMIC_RELAXED);
     do
-        *(uintptr_t *)b = head ^ pg->key;
+        *(uintptr_t *)b = head ^ pg->thread_key;
     while (!__atomic_compare_exchange_n(&pg->thread_free, &head, b, true, __ATOMIC_RELEASE,
                                         __ATOMIC_RELAXED));
     return HB_OK;
