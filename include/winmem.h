@@ -10,7 +10,8 @@
  *
  * Values match the x64 Windows SDK.  Sections of this header follow the
  * layers: base (errors, kernel32 helpers, system information), the
- * virtual-memory layer, exceptions, then heaps.
+ * virtual-memory layer, exceptions, heaps, then Global/Local memory and the
+ * COM task allocator on the process heap.
  */
 #ifndef WINMEM_H
 #define WINMEM_H
@@ -107,6 +108,7 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_NOT_SUPPORTED         50u
 #define ERROR_INVALID_PARAMETER     87u
 #define ERROR_INSUFFICIENT_BUFFER   122u
+#define ERROR_DISCARDED             157u
 #define ERROR_NOT_LOCKED            158u
 #define ERROR_ALREADY_EXISTS        183u
 #define ERROR_NO_MORE_ITEMS         259u
@@ -539,6 +541,112 @@ WINMEM_API BOOL winmem_HeapSetInformation(HANDLE heap, HEAP_INFORMATION_CLASS in
 WINMEM_API BOOL winmem_HeapQueryInformation(HANDLE heap, HEAP_INFORMATION_CLASS info_class, PVOID info, SIZE_T length, PSIZE_T return_length);
 WINMEM_API BOOL winmem_HeapSummary(HANDLE heap, DWORD flags, LPHEAP_SUMMARY summary);
 
+/* Global and Local memory: one implementation on the process heap.  A
+ * fixed block's handle is its data pointer; a moveable block's handle is
+ * an entry of a handle table, valid while GlobalReAlloc moves the data. */
+typedef HANDLE HGLOBAL, HLOCAL;
+#define GMEM_FIXED                      0x0000u
+#define GMEM_MOVEABLE                   0x0002u
+#define GMEM_NOCOMPACT                  0x0010u
+#define GMEM_NODISCARD                  0x0020u
+#define GMEM_ZEROINIT                   0x0040u
+#define GMEM_MODIFY                     0x0080u
+#define GMEM_DISCARDABLE                0x0100u
+#define GMEM_NOT_BANKED                 0x1000u
+#define GMEM_LOWER                      GMEM_NOT_BANKED
+#define GMEM_SHARE                      0x2000u
+#define GMEM_DDESHARE                   0x2000u
+#define GMEM_NOTIFY                     0x4000u
+#define GMEM_VALID_FLAGS                0x7F72u
+#define GMEM_INVALID_HANDLE             0x8000u
+#define GMEM_DISCARDED                  0x4000u
+#define GMEM_LOCKCOUNT                  0x00FFu
+#define GHND                            (GMEM_MOVEABLE | GMEM_ZEROINIT)
+#define GPTR                            (GMEM_FIXED | GMEM_ZEROINIT)
+#define LMEM_FIXED                      0x0000u
+#define LMEM_MOVEABLE                   0x0002u
+#define LMEM_NOCOMPACT                  0x0010u
+#define LMEM_NODISCARD                  0x0020u
+#define LMEM_ZEROINIT                   0x0040u
+#define LMEM_MODIFY                     0x0080u
+#define LMEM_DISCARDABLE                0x0F00u
+#define LMEM_VALID_FLAGS                0x0F72u
+#define LMEM_INVALID_HANDLE             0x8000u
+#define LMEM_DISCARDED                  0x4000u
+#define LMEM_LOCKCOUNT                  0x00FFu
+#define LHND                            (LMEM_MOVEABLE | LMEM_ZEROINIT)
+#define LPTR                            (LMEM_FIXED | LMEM_ZEROINIT)
+#define NONZEROLHND                     LMEM_MOVEABLE
+#define NONZEROLPTR                     LMEM_FIXED
+
+WINMEM_API HGLOBAL winmem_GlobalAlloc(UINT flags, SIZE_T bytes);
+WINMEM_API HGLOBAL winmem_GlobalReAlloc(HGLOBAL mem, SIZE_T bytes, UINT flags);
+WINMEM_API HGLOBAL winmem_GlobalFree(HGLOBAL mem);
+WINMEM_API LPVOID winmem_GlobalLock(HGLOBAL mem);
+WINMEM_API BOOL winmem_GlobalUnlock(HGLOBAL mem);
+WINMEM_API SIZE_T winmem_GlobalSize(HGLOBAL mem);
+WINMEM_API UINT winmem_GlobalFlags(HGLOBAL mem);
+WINMEM_API HGLOBAL winmem_GlobalHandle(LPCVOID mem);
+WINMEM_API HLOCAL winmem_LocalAlloc(UINT flags, SIZE_T bytes);
+WINMEM_API HLOCAL winmem_LocalReAlloc(HLOCAL mem, SIZE_T bytes, UINT flags);
+WINMEM_API HLOCAL winmem_LocalFree(HLOCAL mem);
+WINMEM_API LPVOID winmem_LocalLock(HLOCAL mem);
+WINMEM_API BOOL winmem_LocalUnlock(HLOCAL mem);
+WINMEM_API SIZE_T winmem_LocalSize(HLOCAL mem);
+WINMEM_API UINT winmem_LocalFlags(HLOCAL mem);
+WINMEM_API HLOCAL winmem_LocalHandle(LPCVOID mem);
+/* As in the SDK, discarding is reallocating to nothing. */
+#define winmem_GlobalDiscard(h)         winmem_GlobalReAlloc((h), 0, GMEM_MOVEABLE)
+#define winmem_LocalDiscard(h)          winmem_LocalReAlloc((h), 0, LMEM_MOVEABLE)
+
+/* The COM task allocator: CoTaskMem* and the process's IMalloc, on the
+ * process heap, usable without CoInitialize.  Declared here with the
+ * types COM code needs for it; <objbase.h> (include/compat) includes this. */
+typedef LONG HRESULT;
+typedef struct _GUID {
+    uint32_t Data1;
+    uint16_t Data2, Data3;
+    uint8_t Data4[8];
+} GUID, IID, CLSID;
+typedef const IID *REFIID;
+typedef const GUID *REFGUID;
+#define S_OK                            ((HRESULT)0)
+#define S_FALSE                         ((HRESULT)1)
+#define E_NOINTERFACE                   ((HRESULT)0x80004002)
+#define E_POINTER                       ((HRESULT)0x80004003)
+#define E_OUTOFMEMORY                   ((HRESULT)0x8007000E)
+#define E_INVALIDARG                    ((HRESULT)0x80070057)
+#define SUCCEEDED(hr)                   ((HRESULT)(hr) >= 0)
+#define FAILED(hr)                      ((HRESULT)(hr) < 0)
+#define MEMCTX_TASK                     1u
+#define MEMCTX_SHARED                   2u
+static inline int winmem_IsEqualGUID(REFGUID a, REFGUID b)
+{
+    return a->Data1 == b->Data1 && a->Data2 == b->Data2 && a->Data3 == b->Data3 &&
+           __builtin_memcmp(a->Data4, b->Data4, sizeof a->Data4) == 0;
+}
+
+typedef struct IMalloc IMalloc, *LPMALLOC;
+typedef struct IMallocVtbl {
+    HRESULT (*QueryInterface)(IMalloc *self, REFIID riid, void **object);
+    ULONG (*AddRef)(IMalloc *self);
+    ULONG (*Release)(IMalloc *self);
+    void *(*Alloc)(IMalloc *self, SIZE_T bytes);
+    void *(*Realloc)(IMalloc *self, void *mem, SIZE_T bytes);
+    void (*Free)(IMalloc *self, void *mem);
+    SIZE_T (*GetSize)(IMalloc *self, void *mem);
+    int (*DidAlloc)(IMalloc *self, void *mem);
+    void (*HeapMinimize)(IMalloc *self);
+} IMallocVtbl;
+struct IMalloc { const IMallocVtbl *lpVtbl; };
+
+WINMEM_API extern const IID winmem_IID_IUnknown;
+WINMEM_API extern const IID winmem_IID_IMalloc;
+WINMEM_API LPVOID winmem_CoTaskMemAlloc(SIZE_T bytes);
+WINMEM_API LPVOID winmem_CoTaskMemRealloc(LPVOID mem, SIZE_T bytes);
+WINMEM_API void winmem_CoTaskMemFree(LPVOID mem);
+WINMEM_API HRESULT winmem_CoGetMalloc(DWORD context, LPMALLOC *malloc_out);
+
 /* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
 WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
 WINMEM_API ULONG winmem_RemoveVectoredExceptionHandler(PVOID handle);
@@ -678,6 +786,32 @@ static inline void winmem_MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_S
 #define HeapSetInformation              winmem_HeapSetInformation
 #define HeapQueryInformation            winmem_HeapQueryInformation
 #define HeapSummary                     winmem_HeapSummary
+#define GlobalAlloc                     winmem_GlobalAlloc
+#define GlobalReAlloc                   winmem_GlobalReAlloc
+#define GlobalFree                      winmem_GlobalFree
+#define GlobalLock                      winmem_GlobalLock
+#define GlobalUnlock                    winmem_GlobalUnlock
+#define GlobalSize                      winmem_GlobalSize
+#define GlobalFlags                     winmem_GlobalFlags
+#define GlobalHandle                    winmem_GlobalHandle
+#define GlobalDiscard                   winmem_GlobalDiscard
+#define LocalAlloc                      winmem_LocalAlloc
+#define LocalReAlloc                    winmem_LocalReAlloc
+#define LocalFree                       winmem_LocalFree
+#define LocalLock                       winmem_LocalLock
+#define LocalUnlock                     winmem_LocalUnlock
+#define LocalSize                       winmem_LocalSize
+#define LocalFlags                      winmem_LocalFlags
+#define LocalHandle                     winmem_LocalHandle
+#define LocalDiscard                    winmem_LocalDiscard
+#define IsEqualGUID                     winmem_IsEqualGUID
+#define IsEqualIID                      winmem_IsEqualGUID
+#define IID_IUnknown                    winmem_IID_IUnknown
+#define IID_IMalloc                     winmem_IID_IMalloc
+#define CoTaskMemAlloc                  winmem_CoTaskMemAlloc
+#define CoTaskMemRealloc                winmem_CoTaskMemRealloc
+#define CoTaskMemFree                   winmem_CoTaskMemFree
+#define CoGetMalloc                     winmem_CoGetMalloc
 #define AddVectoredExceptionHandler     winmem_AddVectoredExceptionHandler
 #define RemoveVectoredExceptionHandler  winmem_RemoveVectoredExceptionHandler
 #define AddVectoredContinueHandler      winmem_AddVectoredContinueHandler

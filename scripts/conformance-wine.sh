@@ -11,7 +11,7 @@ export WINEDEBUG=-all WINEPREFIX="${WINEPREFIX:-$out/prefix}"
 passed=0 failed=0
 for src in "$top"/tests/conformance/*.c; do
   name=$(basename "$src" .c)
-  x86_64-w64-mingw32-gcc -O1 -g -Wall -Werror -I"$top/tests/conformance" "$src" -o "$out/$name.exe" -lpthread
+  x86_64-w64-mingw32-gcc -O1 -g -Wall -Werror -I"$top/tests/conformance" "$src" -o "$out/$name.exe" -lole32 -luuid -lpthread
   if log=$("$wine" "$out/$name.exe" 2>&1); then
     passed=$((passed + 1)); status=ok
   else

@@ -274,6 +274,41 @@ static void tour_heap(void)
     print_counters(IND);
 }
 
+/* Global memory: a moveable block keeps its handle while its bytes move. */
+static void tour_global(void)
+{
+    step("A moveable block of Global memory",
+         "GlobalAlloc(GHND) gives a handle, not a pointer: GlobalLock turns it into\n"
+         "    the data's address, and GlobalReAlloc may move the data; the handle stays.");
+    HGLOBAL h = GlobalAlloc(GHND, 100);
+    result_ptr("GlobalAlloc(GHND, 100)", h);
+    if (!h)
+        return;
+    char *p = GlobalLock(h);
+    result_ptr("GlobalLock(h)", p);
+    if (!p)
+        return;
+    strcpy(p, "written before the move");
+    printf("%sGlobalFlags %#x (lock count 1), GlobalSize %u\n", IND, GlobalFlags(h),
+           (unsigned)GlobalSize(h));
+    GlobalUnlock(h);
+    printf("%sGlobalReAlloc(h, 1 MiB, GMEM_MOVEABLE) = %p: the same handle\n", IND,
+           GlobalReAlloc(h, MiB, GMEM_MOVEABLE));
+    char *q = GlobalLock(h);
+    printf("%sGlobalLock(h) = %p now, reads \"%s\"; GlobalHandle(%p) = %p\n", IND, (void *)q,
+           q ? q : "", (void *)q, GlobalHandle(q));
+    GlobalUnlock(h);
+    HGLOBAL d = GlobalDiscard(h);
+    UINT flags = GlobalFlags(h);
+    printf("%sGlobalDiscard(h) = %p: GlobalFlags %#x (GMEM_DISCARDED), GlobalSize %u\n", IND,
+           d, flags, (unsigned)GlobalSize(h));
+    result_ptr("GlobalLock(h) of the discarded block", GlobalLock(h));
+    printf("%sGlobalFree(h) = %p (NULL: freed)\n", IND, GlobalFree(h));
+    HGLOBAL again = GlobalFree(h);
+    printf("%sGlobalFree(h) again = %p (the handle back), GetLastError() = %u\n", IND, again,
+           (unsigned)GetLastError());
+}
+
 /* The whole address space summed by type, as VMMap's summary shows it. */
 static void tour_whole_process(void)
 {
@@ -318,7 +353,8 @@ int demo_main(int argc, char **argv)
     tour_sparse_array();
     tour_guard_and_watch();
     tour_heap();
+    tour_global();
     tour_whole_process();
-    printf("\nNext stops arrive with Global memory and the file-mapping layer.\n");
+    printf("\nNext stops arrive with the C runtime's heap and the file-mapping layer.\n");
     return 0;
 }

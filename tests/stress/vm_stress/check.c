@@ -1,7 +1,7 @@
 /*
  * check.c — how vm_stress reports: EXPECT counts a check and prints the
  * first MAX_REPORTS failures of a thread with the slot it was working on;
- * SUCCEEDED accepts the one failure allowed, the host refusing.  Also the
+ * CALL_OK accepts the one failure allowed, the host refusing.  Also the
  * reader of the host's map (/proc/self/maps) that the checks compare with.
  */
 #include "stress.h"

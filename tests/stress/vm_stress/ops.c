@@ -20,7 +20,7 @@ void reserve_slot(struct worker *w, size_t k, struct slot *s)
     DWORD prot = pick_protect(w);
     w->ops[OP_RESERVE]++;
     void *p = VirtualAlloc(NULL, size, type, prot);
-    if (!SUCCEEDED(w, p != NULL, "VirtualAlloc(NULL, MEM_RESERVE)"))
+    if (!CALL_OK(w, p != NULL, "VirtualAlloc(NULL, MEM_RESERVE)"))
         return;
     EXPECT(w, ((uintptr_t)p & (VM_GRANULARITY - 1)) == 0 && (uintptr_t)p >= VM_MIN_ADDRESS &&
               (uintptr_t)p + n * page - 1 <= VM_MAX_ADDRESS,
@@ -49,7 +49,7 @@ static void negative_release(struct worker *w, struct slot *s)
 void release_slot(struct worker *w, struct slot *s)
 {
     w->ops[OP_RELEASE]++;
-    if (!SUCCEEDED(w, VirtualFree((LPVOID)s->base, 0, MEM_RELEASE), "VirtualFree(MEM_RELEASE)"))
+    if (!CALL_OK(w, VirtualFree((LPVOID)s->base, 0, MEM_RELEASE), "VirtualFree(MEM_RELEASE)"))
         return;
     for (unsigned i = 0; i < s->pages; i++)
         w->locked_pages -= s->pg[i].locked;
@@ -78,7 +78,7 @@ static void op_commit(struct worker *w, size_t k, struct slot *s)
     DWORD prot = pick_protect(w);
     w->ops[OP_COMMIT]++;
     void *r = VirtualAlloc((LPVOID)addr, size, MEM_COMMIT, prot);
-    if (!SUCCEEDED(w, r != NULL, "VirtualAlloc(MEM_COMMIT)")) {
+    if (!CALL_OK(w, r != NULL, "VirtualAlloc(MEM_COMMIT)")) {
         walk_slot(w, k, s);
         return;
     }
@@ -111,7 +111,7 @@ static void op_protect(struct worker *w, size_t k, struct slot *s)
     fuzz_range(w, s, p0, p1, &addr, &size);
     w->ops[OP_PROTECT]++;
     BOOL ok = VirtualProtect((LPVOID)addr, size, prot, &old);
-    if (!SUCCEEDED(w, ok, "VirtualProtect")) {
+    if (!CALL_OK(w, ok, "VirtualProtect")) {
         walk_slot(w, k, s);
         return;
     }
@@ -133,7 +133,7 @@ static void op_decommit(struct worker *w, size_t k, struct slot *s)
         fuzz_range(w, s, p0, p1, &addr, &size);
     }
     w->ops[OP_DECOMMIT]++;
-    if (!SUCCEEDED(w, VirtualFree((LPVOID)addr, size, MEM_DECOMMIT), "VirtualFree(MEM_DECOMMIT)")) {
+    if (!CALL_OK(w, VirtualFree((LPVOID)addr, size, MEM_DECOMMIT), "VirtualFree(MEM_DECOMMIT)")) {
         walk_slot(w, k, s);
         return;
     }

@@ -6,7 +6,7 @@
  * vm_stress.c; every file includes this header first.
  *
  *   vm_stress.c  main, the worker loop, final checks and the summary
- *   check.c      EXPECT/SUCCEEDED reporting and reading the host's map
+ *   check.c      EXPECT/CALL_OK reporting and reading the host's map
  *   model.c      the model's rules, random ranges, and contents under a
  *                fault catcher
  *   query.c      VirtualQuery against the model, granule tails, validation
@@ -118,7 +118,7 @@ bool expect(struct worker *w, bool ok, const char *file, int line, const char *f
 
 bool succeeded(struct worker *w, bool ok, DWORD refusal, const char *file, int line,
                const char *call);
-#define SUCCEEDED(w, ok, call) \
+#define CALL_OK(w, ok, call) \
     succeeded((w), (ok), ERROR_NOT_ENOUGH_MEMORY, __FILE__, __LINE__, (call))
 
 /* A call that must fail with the given error (and change nothing). */
