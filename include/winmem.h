@@ -10,8 +10,8 @@
  *
  * Values match the x64 Windows SDK.  Sections of this header follow the
  * layers: base (errors, kernel32 helpers, system information), the
- * virtual-memory layer, exceptions, heaps, then Global/Local memory and the
- * COM task allocator on the process heap.
+ * virtual-memory layer, exceptions, heaps, then what sits on the process
+ * heap: Global/Local memory, the COM task allocator and the C runtime heap.
  */
 #ifndef WINMEM_H
 #define WINMEM_H
@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <wchar.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -646,6 +647,49 @@ WINMEM_API LPVOID winmem_CoTaskMemAlloc(SIZE_T bytes);
 WINMEM_API LPVOID winmem_CoTaskMemRealloc(LPVOID mem, SIZE_T bytes);
 WINMEM_API void winmem_CoTaskMemFree(LPVOID mem);
 WINMEM_API HRESULT winmem_CoGetMalloc(DWORD context, LPMALLOC *malloc_out);
+
+/* The C runtime's heap with MSVC's rules (realloc(p, 0) frees, _msize is
+ * exact, errno ENOMEM), on the process heap as in the UCRT.  Prefixed here
+ * so that nothing clashes with the host's C library; include/compat's
+ * <malloc.h> maps the MSVC names (malloc too) onto them. */
+#define _HEAP_MAXREQ                    ((size_t)0xFFFFFFFFFFFFFFE0ull)
+#define _HEAPEMPTY                      (-1)
+#define _HEAPOK                         (-2)
+#define _HEAPBADBEGIN                   (-3)
+#define _HEAPBADNODE                    (-4)
+#define _HEAPEND                        (-5)
+#define _HEAPBADPTR                     (-6)
+#define _FREEENTRY                      0
+#define _USEDENTRY                      1
+typedef struct _heapinfo {
+    int *_pentry;
+    size_t _size;
+    int _useflag;
+} _HEAPINFO;
+/* Called with NULLs, as the release CRT does, when a function is given a
+ * parameter it refuses (_msize(NULL), an alignment that is no power of
+ * two); the default one ends the process with a report. */
+typedef void (*_invalid_parameter_handler)(const wchar_t *expression, const wchar_t *function,
+                                           const wchar_t *file, unsigned int line, uintptr_t reserved);
+
+WINMEM_API void *winmem_malloc(size_t size);
+WINMEM_API void *winmem_calloc(size_t count, size_t size);
+WINMEM_API void *winmem_realloc(void *mem, size_t size);
+WINMEM_API void winmem_free(void *mem);
+WINMEM_API size_t winmem__msize(void *mem);
+WINMEM_API void *winmem__expand(void *mem, size_t size);
+WINMEM_API void *winmem__recalloc(void *mem, size_t count, size_t size);
+WINMEM_API void *winmem__aligned_malloc(size_t size, size_t alignment);
+WINMEM_API void *winmem__aligned_realloc(void *mem, size_t size, size_t alignment);
+WINMEM_API void *winmem__aligned_recalloc(void *mem, size_t count, size_t size, size_t alignment);
+WINMEM_API size_t winmem__aligned_msize(void *mem, size_t alignment, size_t offset);
+WINMEM_API void winmem__aligned_free(void *mem);
+WINMEM_API int winmem__heapmin(void);
+WINMEM_API int winmem__heapchk(void);
+WINMEM_API int winmem__heapwalk(_HEAPINFO *entry);
+WINMEM_API intptr_t winmem__get_heap_handle(void);
+WINMEM_API _invalid_parameter_handler winmem__set_invalid_parameter_handler(_invalid_parameter_handler handler);
+WINMEM_API _invalid_parameter_handler winmem__get_invalid_parameter_handler(void);
 
 /* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
 WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);

@@ -429,6 +429,11 @@ static inline bool hf_free_fast(struct heap_thread *t, struct heap_page *pg, voi
 void *hf_alloc(struct heap *h, int cls, size_t size);
 /* After a back-end allocation of a front-end size, under the heap's lock. */
 void hf_count(struct heap *h, int cls);
+/* For aligned allocations: a class whose blocks all start on a multiple of
+ * align (a power of two up to 4 KiB), or -1; and turning a class on at
+ * once, under the heap's lock. */
+int hf_class_aligned(const struct heap *h, size_t size, size_t align);
+void hf_turn_on(struct heap *h, int cls);
 enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p);
 enum hb_check hf_size(const struct heap_page *pg, const void *p, size_t *size);
 enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size);   /* within the class */
@@ -467,6 +472,11 @@ enum heap_owner { OWN_NONE, OWN_BACK, OWN_LARGE, OWN_PAGE };
 struct heap *heap_of(HANDLE handle);
 void heap_lock(struct heap *h, DWORD flags);      /* unless HEAP_NO_SERIALIZE */
 void heap_unlock(struct heap *h, DWORD flags);
+/* A block of h whose start is a multiple of align (a power of two), freed
+ * and sized like any other: for the C runtime's aligned allocations
+ * (posix_memalign and the like).  0 or an error code; alignments above the
+ * allocation granularity are refused (ERROR_NOT_SUPPORTED). */
+DWORD heap_alloc_aligned(struct heap *h, size_t size, size_t align, void **out);
 /* Which of h's spans holds the block at p (checked through the map only). */
 enum heap_owner heap_resolve(struct heap *h, const void *p, struct heap_segment **seg,
                              struct heap_large **large, struct heap_page **page);

@@ -279,6 +279,29 @@ static DWORD alloc_block(struct heap *h, DWORD flags, size_t size, void **p)
     return err;
 }
 
+DWORD heap_alloc_aligned(struct heap *h, size_t size, size_t align, void **out)
+{
+    if (align <= HEAP_ALIGN)
+        return alloc_block(h, h->flags, size, out);
+    if (align > VM_GRANULARITY || !(h->flags & HEAP_GROWABLE))
+        return ERROR_NOT_SUPPORTED;
+    int cls = align <= 4096 ? hf_class_aligned(h, size, align) : -1;
+    if (cls >= 0) {
+        if (!__atomic_load_n(&h->front_on[cls], __ATOMIC_ACQUIRE)) {
+            heap_lock(h, h->flags);
+            hf_turn_on(h, cls);
+            heap_unlock(h, h->flags);
+        }
+        if ((*out = hf_alloc(h, cls, size)) != NULL)
+            return 0;
+    }
+    /* Large blocks start on the allocation granularity. */
+    heap_lock(h, h->flags);
+    DWORD err = hl_alloc(h, size, out);
+    heap_unlock(h, h->flags);
+    return err;
+}
+
 /* HeapAlloc when the fast path cannot serve: any heap handle, any size. */
 __attribute__((noinline))
 static void *alloc_slow(HANDLE handle, DWORD flags, size_t size)

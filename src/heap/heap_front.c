@@ -68,6 +68,24 @@ void hf_count(struct heap *h, int cls)
         __atomic_store_n(&h->front_on[cls], 1, __ATOMIC_RELEASE);
 }
 
+/* The smallest class that holds size bytes and whose blocks all start on a
+ * multiple of align (pages start on 64 KiB), or -1. */
+int hf_class_aligned(const struct heap *h, size_t size, size_t align)
+{
+    int cls = hf_class(h, size ? size : 1);
+    if (cls < 0)
+        return -1;
+    while (cls < HF_CLASSES && class_size[cls] % align)
+        cls++;
+    return cls < HF_CLASSES ? cls : -1;
+}
+
+void hf_turn_on(struct heap *h, int cls)
+{
+    h->front_count[cls] = HEAP_FRONT_AFTER;
+    __atomic_store_n(&h->front_on[cls], 1, __ATOMIC_RELEASE);
+}
+
 static void give_up_all(struct heap *h, struct heap_thread *t);
 
 /* A thread ends: its pages are given up to their heaps. */

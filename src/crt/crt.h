@@ -1,0 +1,41 @@
+/*
+ * crt.h — the C runtime's heap as MSVC's CRT builds it (reference
+ * ../shared/reference/heap.md, R1-R10): malloc and its family, MSVC's
+ * additions (_msize, _expand, _recalloc, _aligned_*, _heapwalk …) and the
+ * invalid-parameter handler, on the process heap as in the UCRT, so that
+ * HeapSize(GetProcessHeap(), 0, p) and _msize(p) agree.
+ *
+ * Foreign pointers: a pointer handed to free, realloc or _msize that no
+ * winmem heap owns (the heap map, heap.h, has no span for it) was not
+ * allocated here; it goes to the host's allocator through crt_foreign,
+ * which each library that contains this layer defines for itself:
+ * libwinmem (crt_host.c) hands it to the process's own malloc, and the
+ * LD_PRELOAD library, which *is* the process's malloc, ignores it.
+ *
+ * Aligned blocks (_aligned_*): a CRT block with room for the alignment and
+ * a struct crt_aligned just below the aligned address, naming the block it
+ * lives in and the size asked for, checked before it is trusted.
+ */
+#ifndef WINMEM_CRT_H
+#define WINMEM_CRT_H
+
+#include "../base/base.h"
+
+/* What to do with memory winmem did not allocate. */
+struct crt_foreign {
+    void (*free)(void *p);
+    void *(*realloc)(void *p, size_t size);     /* NULL: refuse (NULL, ENOMEM) */
+    size_t (*size)(void *p);                    /* (size_t)-1 when unknown */
+};
+extern const struct crt_foreign crt_foreign;
+
+/* Calls the invalid-parameter handler (crt_param.c); returns if it does. */
+void crt_invalid_parameter(void);
+
+struct crt_aligned {
+    void *block;                /* the CRT block the aligned one lies in */
+    size_t size;                /* asked for */
+};
+_Static_assert(sizeof(struct crt_aligned) == 16, "the header keeps 16-byte alignment");
+
+#endif
