@@ -179,7 +179,7 @@ WINMEM_API int winmem__heapwalk(_HEAPINFO *entry)
         while ((r = walk_step(e)) == _HEAPOK && e->lpData != entry->_pentry)
             ;
         if (r != _HEAPOK)
-            r = _HEAPBADPTR;                    /* not a block of the heap */
+            r = _HEAPBADNODE;                   /* not an entry of the heap */
     }
     if (r == _HEAPOK && (r = walk_step(e)) == _HEAPOK) {
         entry->_pentry = e->lpData;

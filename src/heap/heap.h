@@ -436,7 +436,9 @@ int hf_class_aligned(const struct heap *h, size_t size, size_t align);
 void hf_turn_on(struct heap *h, int cls);
 enum hb_check hf_free(struct heap *h, struct heap_page *pg, void *p);
 enum hb_check hf_size(const struct heap_page *pg, const void *p, size_t *size);
-enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size);   /* within the class */
+/* Within the class; or, with stay, any smaller size in the same block
+ * (HEAP_REALLOC_IN_PLACE_ONLY shrinking below the class). */
+enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size, bool stay);
 bool hf_validate(struct heap *h, const char **why);
 void hf_trim(struct heap *h);      /* HeapCompact: empty unowned pages go back */
 void hf_destroy(struct heap *h);   /* HeapDestroy */

@@ -422,21 +422,23 @@ WINMEM_API SIZE_T winmem_HeapSize(HANDLE handle, DWORD flags, LPCVOID mem)
     return size;
 }
 
-/* Resizes in place under the lock: HB_OK, HB_NO_ROOM, or a bad pointer. */
-static enum hb_check resize_in_place(struct heap *h, void *mem, size_t size)
+/* Resizes in place under the lock: HB_OK, HB_NO_ROOM, or a bad pointer.
+ * With stay (HEAP_REALLOC_IN_PLACE_ONLY) a block also shrinks where it is
+ * when a fresh one would come from another tier. */
+static enum hb_check resize_in_place(struct heap *h, void *mem, size_t size, bool stay)
 {
     struct heap_segment *seg;
     struct heap_large *large;
     struct heap_page *page;
     switch (heap_resolve(h, mem, &seg, &large, &page)) {
     case OWN_PAGE:
-        return hf_resize(page, mem, size);
+        return hf_resize(page, mem, size, stay);
     case OWN_BACK:
         if (wants_large(h, size))
             return HB_NO_ROOM;                  /* moves to the large path */
         return hb_resize(&h->back, seg, mem, size);
     case OWN_LARGE:
-        if (!wants_large(h, size))
+        if (!wants_large(h, size) && !stay)
             return HB_NO_ROOM;
         return hl_resize(h, large, size) ? HB_OK : HB_NO_ROOM;
     default:
@@ -454,7 +456,7 @@ static void *realloc_page(struct heap *h, DWORD flags, struct heap_page *page, v
         return NULL;
     if (size > HB_MAX_REQUEST)
         *err = ERROR_NOT_ENOUGH_MEMORY;
-    else if ((*c = hf_resize(page, mem, size)) == HB_OK)
+    else if ((*c = hf_resize(page, mem, size, flags & HEAP_REALLOC_IN_PLACE_ONLY)) == HB_OK)
         p = mem;
     else if (*c != HB_NO_ROOM)
         return NULL;
@@ -489,7 +491,7 @@ WINMEM_API LPVOID winmem_HeapReAlloc(HANDLE handle, DWORD flags, LPVOID mem, SIZ
         p = mem;
         if (c == HB_OK && size > HB_MAX_REQUEST)
             err = ERROR_NOT_ENOUGH_MEMORY;
-        else if (c == HB_OK && (c = resize_in_place(h, mem, size)) == HB_NO_ROOM) {
+        else if (c == HB_OK && (c = resize_in_place(h, mem, size, flags & HEAP_REALLOC_IN_PLACE_ONLY)) == HB_NO_ROOM) {
             if (flags & HEAP_REALLOC_IN_PLACE_ONLY)
                 err = ERROR_NOT_ENOUGH_MEMORY;                     /* H19 */
             else if (!(err = alloc_block(h, flags, size, &p))) {

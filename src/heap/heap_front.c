@@ -463,13 +463,13 @@ enum hb_check hf_size(const struct heap_page *pg, const void *p, size_t *size)
     return c;
 }
 
-enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size)
+enum hb_check hf_resize(struct heap_page *pg, void *p, size_t size, bool stay)
 {
     uint32_t i;
     enum hb_check c = busy_index(pg, p, &i);
     if (c != HB_OK)
         return c;
-    if (size > pg->block_size || (pg->cls && size <= class_size[pg->cls - 1]))
+    if (size > pg->block_size || (!stay && pg->cls && size <= class_size[pg->cls - 1]))
         return HB_NO_ROOM;                      /* another class: the block moves */
     pg->tags[i] = hf_tag(pg->block_size, size);
     return HB_OK;
