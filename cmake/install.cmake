@@ -1,4 +1,4 @@
-# make install: headers, static and shared library, winmem.pc for pkg-config
+# make install: headers, static and shared library, libwinmem-malloc.so, winmem.pc for pkg-config
 # and a CMake package (find_package(winmem) gives winmem::winmem and
 # winmem::winmem_static).
 include(GNUInstallDirs)
@@ -11,6 +11,10 @@ install(TARGETS winmem_static winmem_shared EXPORT winmemTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/winmem)
 install(TARGETS winmem_tool RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS winmem_malloc LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# `winmem run` finds libwinmem-malloc.so beside itself (the build tree) or here.
+target_compile_definitions(winmem_tool PRIVATE
+  WINMEM_BIN_TO_LIB="${CMAKE_INSTALL_BINDIR}:${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT winmemTargets NAMESPACE winmem:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/winmem)
 
 file(WRITE ${CMAKE_BINARY_DIR}/winmemConfig.cmake.in

@@ -26,5 +26,6 @@ void print_strip(const void *lo, const void *hi, int width, const char *indent);
 void print_counters(const char *indent);
 
 int demo_main(int argc, char **argv);
+int run_main(int argc, char **argv);
 
 #endif

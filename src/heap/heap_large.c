@@ -18,7 +18,7 @@ DWORD hl_alloc(struct heap *h, size_t size, void **out)
 {
     if (size > VM_MAX_ADDRESS / 2)
         return ERROR_NOT_ENOUGH_MEMORY;
-    size_t reserve = wm_align_up(size, VM_GRANULARITY), commit = page_up(size);
+    size_t reserve = wm_align_up(size ? size : 1, VM_GRANULARITY), commit = page_up(size);
     struct heap_large *l = heap_meta_get(&large_pool);
     if (!l)
         return ERROR_NOT_ENOUGH_MEMORY;

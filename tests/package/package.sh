@@ -2,7 +2,9 @@
 # package.sh SOURCE_DIR BUILD_DIR — what users and scripts rely on:
 #  1. libwinmem.so exports winmem_* functions and nothing else;
 #  2. the README's line builds a Win32 program against build/libwinmem.a;
-#  3. make install's pkg-config file and CMake package both build one.
+#  3. make install's pkg-config file and CMake package both build one;
+#  4. libwinmem-malloc.so exports the C allocation API and winmem_* only,
+#     and the installed `winmem run` preloads the installed library.
 set -euo pipefail
 src=$1 build=$2
 work=$(mktemp -d)
@@ -55,6 +57,12 @@ target_link_libraries(prog PRIVATE winmem::winmem_static)
 CM
 cmake -S "$work/cm" -B "$work/cm/b" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null \
   && cmake --build "$work/cm/b" >/dev/null && [ "$("$work/cm/b/prog")" = ok ] && ok || bad "CMake package build"
+
+malloc_api="__libc_calloc __libc_free __libc_malloc __libc_memalign __libc_pvalloc __libc_realloc __libc_valloc aligned_alloc calloc free malloc malloc_trim malloc_usable_size memalign posix_memalign pvalloc realloc reallocarray valloc"
+got=$(nm -D --defined-only "$build/libwinmem-malloc.so" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | grep -v '^winmem_' | sort | tr '\n' ' ' | sed 's/ $//')
+[ "$got" = "$malloc_api" ] && ok || bad "libwinmem-malloc.so exports '$got', not '$malloc_api'"
+lib=$("$work/prefix/bin/winmem" run -- /bin/sh -c 'echo "$LD_PRELOAD"')
+[ -f "$lib" ] && [ "${lib#"$work/prefix/"}" != "$lib" ] && ok || bad "installed winmem run preloads '$lib'"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,80 @@
+/*
+ * run.c — `winmem run -- COMMAND [ARG...]`: runs a program with its C
+ * allocation API (malloc, free, new, delete …) on winmem's heap, by putting
+ * libwinmem-malloc.so in front of LD_PRELOAD and executing the command.
+ * The library is looked for beside this executable (the build tree) and in
+ * the library directory of the prefix it was installed to.
+ */
+#include "tool.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIBRARY "libwinmem-malloc.so"
+
+static int run_usage(FILE *to)
+{
+    fprintf(to, "usage: winmem run [--] COMMAND [ARG...]\n\n"
+                "Runs COMMAND with malloc and the rest of the C allocation API on winmem's\n"
+                "heap (LD_PRELOAD=" LIBRARY "); its exit status is the command's.\n");
+    return to == stdout ? 0 : 2;
+}
+
+/* The library beside the executable, or in the installed library
+ * directory (WINMEM_BIN_TO_LIB: "bin:lib", relative to the prefix). */
+static bool find_library(char *out, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return false;
+    *slash = 0;
+    snprintf(out, size, "%s/%s", exe, LIBRARY);
+    if (access(out, R_OK) == 0)
+        return true;
+#ifdef WINMEM_BIN_TO_LIB
+    const char *dirs = WINMEM_BIN_TO_LIB, *colon = strchr(dirs, ':');
+    size_t bin = (size_t)(colon - dirs), len = strlen(exe);
+    if (len >= bin && !strncmp(exe + len - bin, dirs, bin)) {
+        exe[len - bin] = 0;
+        snprintf(out, size, "%s%s/%s", exe, colon + 1, LIBRARY);
+        if (access(out, R_OK) == 0)
+            return true;
+    }
+#endif
+    return false;
+}
+
+int run_main(int argc, char **argv)
+{
+    int first = 1;
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+        return run_usage(stdout);
+    if (argc > 1 && !strcmp(argv[1], "--"))
+        first = 2;
+    if (first >= argc)
+        return run_usage(stderr);
+    char lib[PATH_MAX + sizeof LIBRARY + 8];
+    if (!find_library(lib, sizeof lib)) {
+        fprintf(stderr, "winmem run: cannot find %s beside winmem or in its installed lib directory\n",
+                LIBRARY);
+        return 127;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    char *preload = malloc(strlen(lib) + (old ? strlen(old) : 0) + 2);
+    if (!preload)
+        return 127;
+    sprintf(preload, old && *old ? "%s:%s" : "%s", lib, old);
+    setenv("LD_PRELOAD", preload, 1);
+    execvp(argv[first], argv + first);
+    fprintf(stderr, "winmem run: %s: %s\n", argv[first], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+}
