@@ -691,6 +691,55 @@ WINMEM_API intptr_t winmem__get_heap_handle(void);
 WINMEM_API _invalid_parameter_handler winmem__set_invalid_parameter_handler(_invalid_parameter_handler handler);
 WINMEM_API _invalid_parameter_handler winmem__get_invalid_parameter_handler(void);
 
+/* The debug heap (MSVC's debug CRT): blocks framed by a header and
+ * no-man's-land guards, filled 0xCD when new and 0xDD when freed, counted
+ * by type; leaks dumped in MSVC's words.  Reports go to stderr. */
+#define _FREE_BLOCK                     0
+#define _NORMAL_BLOCK                   1
+#define _CRT_BLOCK                      2
+#define _IGNORE_BLOCK                   3
+#define _CLIENT_BLOCK                   4
+#define _MAX_BLOCKS                     5
+#define _BLOCK_TYPE(use)                ((use) & 0xFFFF)
+#define _BLOCK_SUBTYPE(use)             (((use) >> 16) & 0xFFFF)
+#define _CRTDBG_ALLOC_MEM_DF            0x01
+#define _CRTDBG_DELAY_FREE_MEM_DF       0x02
+#define _CRTDBG_CHECK_ALWAYS_DF         0x04
+#define _CRTDBG_RESERVED_DF             0x08
+#define _CRTDBG_CHECK_CRT_DF            0x10
+#define _CRTDBG_LEAK_CHECK_DF           0x20
+#define _CRTDBG_REPORT_FLAG             (-1)
+#define _CRTDBG_CHECK_DEFAULT_DF        0
+typedef struct _CrtMemState {
+    struct _CrtMemBlockHeader *pBlockHeader;
+    size_t lCounts[_MAX_BLOCKS];
+    size_t lSizes[_MAX_BLOCKS];
+    size_t lHighWaterCount;
+    size_t lTotalCount;
+} _CrtMemState;
+
+WINMEM_API void *winmem__malloc_dbg(size_t size, int use, const char *file, int line);
+WINMEM_API void *winmem__calloc_dbg(size_t count, size_t size, int use, const char *file, int line);
+WINMEM_API void *winmem__realloc_dbg(void *mem, size_t size, int use, const char *file, int line);
+WINMEM_API void *winmem__recalloc_dbg(void *mem, size_t count, size_t size, int use, const char *file,
+                                      int line);
+WINMEM_API void *winmem__expand_dbg(void *mem, size_t size, int use, const char *file, int line);
+WINMEM_API void winmem__free_dbg(void *mem, int use);
+WINMEM_API size_t winmem__msize_dbg(void *mem, int use);
+WINMEM_API int winmem__CrtCheckMemory(void);
+WINMEM_API int winmem__CrtDumpMemoryLeaks(void);
+WINMEM_API int winmem__CrtSetDbgFlag(int flags);
+WINMEM_API long winmem__CrtSetBreakAlloc(long request);
+WINMEM_API void winmem__CrtMemCheckpoint(_CrtMemState *state);
+WINMEM_API int winmem__CrtMemDifference(_CrtMemState *diff, const _CrtMemState *old_state,
+                                        const _CrtMemState *new_state);
+WINMEM_API void winmem__CrtMemDumpStatistics(const _CrtMemState *state);
+WINMEM_API void winmem__CrtMemDumpAllObjectsSince(const _CrtMemState *state);
+WINMEM_API int winmem__CrtIsValidHeapPointer(const void *mem);
+WINMEM_API int winmem__CrtIsMemoryBlock(const void *mem, unsigned int size, long *request,
+                                        char **file, int *line);
+WINMEM_API int winmem__CrtReportBlockType(const void *mem);
+
 /* Exceptions: vectored handlers, RaiseException, the unhandled filter. */
 WINMEM_API PVOID winmem_AddVectoredExceptionHandler(ULONG first, PVECTORED_EXCEPTION_HANDLER handler);
 WINMEM_API ULONG winmem_RemoveVectoredExceptionHandler(PVOID handle);

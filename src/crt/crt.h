@@ -21,6 +21,8 @@
 
 #include "../base/base.h"
 
+#include <stdio.h>
+
 /* What to do with memory winmem did not allocate. */
 struct crt_foreign {
     void (*free)(void *p);
@@ -31,6 +33,16 @@ extern const struct crt_foreign crt_foreign;
 
 /* Calls the invalid-parameter handler (crt_param.c); returns if it does. */
 void crt_invalid_parameter(void);
+
+/* The debug heap (crt_debug.c).  crt_debug_used turns non-zero with the
+ * first debug block, and only then do the plain functions ask whether a
+ * pointer is one (crt_debug_free: false if not; crt_debug_size: -1). */
+extern int crt_debug_used;
+extern FILE *crt_report_file;          /* where reports go; NULL: stderr */
+void *crt_debug_alloc(size_t size, int use, const char *file, int line, bool zero);
+void *crt_debug_realloc(void *p, size_t size, int use, const char *file, int line);
+bool crt_debug_free(void *p);
+size_t crt_debug_size(const void *p);
 
 struct crt_aligned {
     void *block;                /* the CRT block the aligned one lies in */

@@ -26,6 +26,13 @@ static HANDLE process_heap(void)
 
 static bool ours(const void *p) { return heap_map_find(p) != NULL; }
 
+/* Debug blocks (crt_debug.c) are looked for only once there are any. */
+static bool debug_block(const void *p)
+{
+    return wm_unlikely(__atomic_load_n(&crt_debug_used, __ATOMIC_RELAXED)) &&
+           crt_debug_size(p) != (size_t)-1;
+}
+
 /* errno for a heap call that failed, from its last error (the UCRT's
  * mapping for the two the heap gives). */
 static void *failed(void)
@@ -64,6 +71,8 @@ WINMEM_API void winmem_free(void *mem)
         return;
     if (wm_unlikely(!ours(mem)))
         crt_foreign.free(mem);
+    else if (wm_unlikely(__atomic_load_n(&crt_debug_used, __ATOMIC_RELAXED)) && crt_debug_free(mem))
+        return;
     else if (!winmem_HeapFree(process_heap(), 0, mem))
         failed();
 }
@@ -86,6 +95,8 @@ WINMEM_API void *winmem_realloc(void *mem, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (debug_block(mem))
+        return crt_debug_realloc(mem, size, _NORMAL_BLOCK, NULL, 0);
     void *p = winmem_HeapReAlloc(process_heap(), 0, mem, size);
     return p ? p : failed();                                        /* mem untouched */
 }
@@ -99,6 +110,8 @@ WINMEM_API size_t winmem__msize(void *mem)
     }
     if (!ours(mem))
         return crt_foreign.size(mem);
+    if (debug_block(mem))
+        return crt_debug_size(mem);
     return winmem_HeapSize(process_heap(), 0, mem);                 /* R2 */
 }
 
@@ -113,6 +126,8 @@ WINMEM_API void *winmem__expand(void *mem, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (debug_block(mem))
+        return winmem__expand_dbg(mem, size, _NORMAL_BLOCK, NULL, 0);
     void *p = winmem_HeapReAlloc(process_heap(), HEAP_REALLOC_IN_PLACE_ONLY, mem, size);
     return p ? p : failed();                                        /* R6 */
 }

@@ -15,7 +15,9 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 others=$(nm -D --defined-only "$build/libwinmem.so" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | grep -v '^winmem_' || true)
 [ -z "$others" ] && ok || bad "exported without the winmem_ prefix: $others"
-nm -D --defined-only "$build/libwinmem.so" | grep -q ' T winmem_VirtualAlloc$' && ok || bad "winmem_VirtualAlloc not exported"
+# (into a variable first: grep -q leaving early would fail the pipe under pipefail)
+exported=$(nm -D --defined-only "$build/libwinmem.so")
+grep -q ' T winmem_VirtualAlloc$' <<<"$exported" && ok || bad "winmem_VirtualAlloc not exported"
 
 cat > "$work/prog.c" <<'C'
 #include <windows.h>
