@@ -37,7 +37,12 @@ deps:
 demo: all
 	@./$(BUILD)/winmem demo
 
+# check installs the programs its test programs/preload runs under the
+# LD_PRELOAD library (python3's own test suite, git, sqlite3, gcc) here and
+# not in deps, so that a plain make installs no more than a build needs.  A
+# sanitized build has no such test (cmake/tests.cmake) and installs nothing.
 check: all
+	$(if $(SANITIZE),,@scripts/deps.sh programs)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: all

@@ -94,3 +94,18 @@ if(NOT WINMEM_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME package/install COMMAND ${CMAKE_SOURCE_DIR}/tests/package/package.sh
            ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
 endif()
+
+# Real programs nobody here wrote (python3 with part of its own test suite,
+# git, sqlite3, gcc) print under LD_PRELOAD=libwinmem-malloc.so what they
+# print without it (tests/programs/programs.sh; scripts/deps.sh programs
+# installs them, and make check calls it).  It preloads the winmem_malloc
+# target's file, which the default build makes before ctest runs.  Not for a
+# sanitized library, which cannot be preloaded into a program built without
+# the sanitizer, nor for one built for another processor.
+if(TARGET winmem_malloc AND NOT WINMEM_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME programs/preload COMMAND ${CMAKE_SOURCE_DIR}/tests/programs/programs.sh
+           ${CMAKE_BINARY_DIR})
+  set_tests_properties(programs/preload PROPERTIES TIMEOUT 600)
+  # winmem run --leaks, --debug-heap and --stats on a program with a known leak.
+  add_test(NAME programs/leaks COMMAND ${CMAKE_SOURCE_DIR}/tests/programs/leaks.sh ${CMAKE_BINARY_DIR})
+endif()

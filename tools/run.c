@@ -1,9 +1,10 @@
 /*
- * run.c — `winmem run -- COMMAND [ARG...]`: runs a program with its C
+ * run.c — `winmem run [OPTIONS] -- COMMAND [ARG...]`: runs a program with its C
  * allocation API (malloc, free, new, delete …) on winmem's heap, by putting
  * libwinmem-malloc.so in front of LD_PRELOAD and executing the command.
  * The library is looked for beside this executable (the build tree) and in
- * the library directory of the prefix it was installed to.
+ * the library directory of the prefix it was installed to.  The options
+ * set the library's WINMEM_* variables (src/preload/preload.c).
  */
 #include "tool.h"
 
@@ -18,9 +19,15 @@
 
 static int run_usage(FILE *to)
 {
-    fprintf(to, "usage: winmem run [--] COMMAND [ARG...]\n\n"
+    fprintf(to, "usage: winmem run [--stats] [--leaks] [--debug-heap] [--] COMMAND [ARG...]\n\n"
                 "Runs COMMAND with malloc and the rest of the C allocation API on winmem's\n"
-                "heap (LD_PRELOAD=" LIBRARY "); its exit status is the command's.\n");
+                "heap (LD_PRELOAD=" LIBRARY "); its exit status is the command's.\n\n"
+                "  --stats       at exit, the process heap's figures (WINMEM_STATS=1)\n"
+                "  --leaks       at exit, every block still allocated, with the function\n"
+                "                that allocated it, in MSVC's leak-report form (WINMEM_LEAKS=1)\n"
+                "  --debug-heap  every block framed by guards and filled as MSVC's debug\n"
+                "                heap does (WINMEM_DEBUG_HEAP=1)\n"
+                "Reports go to stderr; child processes inherit the options.\n");
     return to == stdout ? 0 : 2;
 }
 
@@ -56,10 +63,22 @@ static bool find_library(char *out, size_t size)
 int run_main(int argc, char **argv)
 {
     int first = 1;
-    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
-        return run_usage(stdout);
-    if (argc > 1 && !strcmp(argv[1], "--"))
-        first = 2;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        const char *a = argv[first];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return run_usage(stdout);
+        if (!strcmp(a, "--")) {
+            first++;
+            break;
+        }
+        const char *var = !strcmp(a, "--stats") ? "WINMEM_STATS" : !strcmp(a, "--leaks") ? "WINMEM_LEAKS"
+                        : !strcmp(a, "--debug-heap") ? "WINMEM_DEBUG_HEAP" : NULL;
+        if (!var) {
+            fprintf(stderr, "winmem run: unknown option '%s'\n", a);
+            return run_usage(stderr);
+        }
+        setenv(var, "1", 1);
+    }
     if (first >= argc)
         return run_usage(stderr);
     char lib[PATH_MAX + sizeof LIBRARY + 8];

@@ -43,6 +43,13 @@ void *crt_debug_alloc(size_t size, int use, const char *file, int line, bool zer
 void *crt_debug_realloc(void *p, size_t size, int use, const char *file, int line);
 bool crt_debug_free(void *p);
 size_t crt_debug_size(const void *p);
+/* A block whose `file` is the code address that allocated it (the
+ * LD_PRELOAD library's call sites) has this line; crt_describe_code, when
+ * set, names such an address for the leak dump. */
+#define CRT_LINE_CALLER (-1)
+extern void (*crt_describe_code)(const void *address, char *buf, size_t size);
+/* The leak dump's closing count: blocks and bytes still tracked. */
+void crt_debug_totals(size_t *blocks, size_t *bytes);
 
 struct crt_aligned {
     void *block;                /* the CRT block the aligned one lies in */

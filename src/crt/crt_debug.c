@@ -44,6 +44,7 @@ _Static_assert(sizeof(struct _CrtMemBlockHeader) == 48, "MSVC's x64 header is 48
 
 int crt_debug_used;
 FILE *crt_report_file;
+void (*crt_describe_code)(const void *address, char *buf, size_t size);
 
 static pthread_mutex_t dbg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t dbg_once = PTHREAD_ONCE_INIT;
@@ -70,12 +71,21 @@ static void lock(void)
 
 static void unlock(void) { pthread_mutex_unlock(&dbg_lock); }
 
+/* Reports are formatted on the stack and written in one piece, without
+ * stdio's buffers: a report made under the lock must not allocate (the
+ * LD_PRELOAD library's malloc would come back here for the lock). */
 static void report(const char *fmt, ...)
 {
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(crt_report_file ? crt_report_file : stderr, fmt, ap);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    if (crt_report_file)
+        fwrite(line, 1, len, crt_report_file);
+    else
+        os_write_err(line, len);
 }
 
 static HANDLE heap(void) { return winmem_GetProcessHeap(); }
@@ -117,7 +127,7 @@ static bool guards_intact(struct _CrtMemBlockHeader *h, bool *before)
 
 static void report_where(const struct _CrtMemBlockHeader *h)
 {
-    if (h->file)
+    if (h->file && h->line != CRT_LINE_CALLER)
         report("Memory allocated at %s(%d).\n", h->file, h->line);
 }
 
@@ -491,8 +501,15 @@ static void dump_block(struct _CrtMemBlockHeader *h)
     char text[17], hex[16 * 3 + 1];
     size_t n = h->size < 16 ? h->size : 16;
     int t = type_of(h);
-    if (h->file)
+    if (h->file && h->line == CRT_LINE_CALLER) {
+        char where[256];
+        snprintf(where, sizeof where, "0x%016llX", (unsigned long long)(uintptr_t)h->file);
+        if (crt_describe_code)
+            crt_describe_code(h->file, where, sizeof where);
+        report("%s : ", where);
+    } else if (h->file) {
         report("%s(%d) : ", h->file, h->line);
+    }
     report("{%ld} ", (long)h->request);
     if (t == _CLIENT_BLOCK)
         report("client block at 0x%016llX, subtype %x, %zu bytes long.\n",
@@ -558,4 +575,14 @@ WINMEM_API int winmem__CrtSetDbgFlag(int new_flags)
     }
     unlock();
     return old;
+}
+
+void crt_debug_totals(size_t *blocks, size_t *bytes)
+{
+    lock();
+    *blocks = *bytes = 0;
+    for (const struct _CrtMemBlockHeader *h = newest; h; h = h->next)
+        if (reported(h))
+            ++*blocks, *bytes += h->size;
+    unlock();
 }

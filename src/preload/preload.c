@@ -13,6 +13,15 @@
  * parameter handler, and its blocks are freed by free (heap_alloc_aligned
  * hands out blocks whose start is aligned).
  *
+ * Options, read once at start-up from the environment:
+ *   WINMEM_DEBUG_HEAP=1  every block is a debug-heap block (guards, fills,
+ *                        crt_debug.c), tagged with the address that asked
+ *                        for it;
+ *   WINMEM_LEAKS=1       the same, and at exit the blocks still allocated
+ *                        are dumped as MSVC's leak report, each with its
+ *                        call site (function and library, from dladdr);
+ *   WINMEM_STATS=1       at exit, the process heap's figures.
+ *
  * Start-up: the first call builds the process heap, and the host's code
  * that runs under it (pthread_atfork, for one) may call malloc again on the
  * same thread.  Those calls are served from a static bootstrap arena; its
@@ -20,11 +29,16 @@
  * are never handed to the host: freeing one does nothing, and realloc
  * copies it out when its size is known (crt_foreign below).
  */
+#define _GNU_SOURCE                     /* dladdr */
 #include "../crt/crt.h"
 #include "../heap/heap.h"
 #include "../os/os.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -33,6 +47,8 @@
 
 static struct heap *ready;      /* the process heap, once built */
 static TLS int building;        /* this thread is building it */
+static int debug_all;           /* WINMEM_DEBUG_HEAP or WINMEM_LEAKS */
+static int leaks, stats;
 
 /* ------------------------------------------------------- bootstrap arena */
 struct boot_block { size_t size, unused; };
@@ -78,6 +94,65 @@ static size_t foreign_size(void *p) { return in_boot(p) ? boot_size(p) : (size_t
 
 const struct crt_foreign crt_foreign = { foreign_free, foreign_realloc, foreign_size };
 
+/* ------------------------------------------------------------- options */
+static bool option(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* "function+0x1c (libfoo.so)" for a call site, as far as dladdr knows. */
+static void describe_code(const void *address, char *buf, size_t size)
+{
+    Dl_info info;
+    if (!dladdr(address, &info) || !info.dli_fname)
+        return;
+    const char *lib = strrchr(info.dli_fname, '/');
+    lib = lib ? lib + 1 : info.dli_fname;
+    if (info.dli_sname)
+        snprintf(buf, size, "%s+0x%llx (%s)", info.dli_sname,
+                 (unsigned long long)((uintptr_t)address - (uintptr_t)info.dli_saddr), lib);
+    else
+        snprintf(buf, size, "%s+0x%llx", lib,
+                 (unsigned long long)((uintptr_t)address - (uintptr_t)info.dli_fbase));
+}
+
+/* glibc's own buffers (stdio's, for one) go back when asked, as
+ * valgrind and mtrace ask; they are not the program's leaks. */
+extern void __libc_freeres(void) __attribute__((weak));
+
+static void at_exit(void)
+{
+    if (leaks) {
+        size_t blocks, bytes;
+        if (__libc_freeres)
+            __libc_freeres();
+        crt_debug_totals(&blocks, &bytes);
+        if (winmem__CrtDumpMemoryLeaks())
+            fprintf(stderr, "winmem: %zu blocks, %zu bytes still allocated at exit\n", blocks, bytes);
+    }
+    if (stats) {
+        HEAP_SUMMARY sum = { .cb = sizeof sum };
+        PROCESS_MEMORY_COUNTERS pmc;
+        winmem_HeapSummary(ready, 0, &sum);
+        winmem_GetProcessMemoryInfo(winmem_GetCurrentProcess(), &pmc, sizeof pmc);
+        fprintf(stderr, "winmem: process heap at exit: %zu bytes allocated, %zu committed, %zu reserved;"
+                        " peak commit charge %zu bytes\n",
+                (size_t)sum.cbAllocated, (size_t)sum.cbCommitted, (size_t)sum.cbReserved,
+                (size_t)pmc.PeakPagefileUsage);
+    }
+}
+
+static void read_options(void)
+{
+    leaks = option("WINMEM_LEAKS");
+    stats = option("WINMEM_STATS");
+    debug_all = leaks || option("WINMEM_DEBUG_HEAP");
+    crt_describe_code = describe_code;
+    if (leaks || stats)
+        atexit(at_exit);
+}
+
 /* --------------------------------------------------------------- start */
 /* False while the calling thread is building the heap: serve from boot. */
 static bool heap_up(void)
@@ -88,15 +163,24 @@ static bool heap_up(void)
         return false;
     building = 1;
     struct heap *h = winmem_GetProcessHeap();
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, read_options);
     building = 0;
     __atomic_store_n(&ready, h, __ATOMIC_RELEASE);
     return h != NULL;
 }
 
 /* ----------------------------------------------------------- the API */
+/* A debug-heap block tagged with its caller (WINMEM_DEBUG_HEAP, _LEAKS). */
+#define CALLER ((const char *)__builtin_return_address(0))
+
 EXPORT void *malloc(size_t size)
 {
-    return wm_likely(heap_up()) ? winmem_malloc(size) : boot_alloc(size);
+    if (wm_unlikely(!heap_up()))
+        return boot_alloc(size);
+    if (wm_unlikely(debug_all))
+        return crt_debug_alloc(size, _NORMAL_BLOCK, CALLER, CRT_LINE_CALLER, false);
+    return winmem_malloc(size);
 }
 
 EXPORT void free(void *p)
@@ -110,7 +194,9 @@ EXPORT void free(void *p)
 
 EXPORT void *calloc(size_t count, size_t size)
 {
-    if (wm_likely(heap_up()))
+    if (wm_likely(heap_up()) && wm_unlikely(debug_all))
+        return winmem__calloc_dbg(count, size, _NORMAL_BLOCK, CALLER, CRT_LINE_CALLER);
+    if (wm_likely(ready))
         return winmem_calloc(count, size);
     if (size && count > BOOT_BYTES / size)
         return NULL;
@@ -125,6 +211,8 @@ EXPORT void *realloc(void *p, size_t size)
             memcpy(q, p, in_boot(p) && boot_size(p) < size ? boot_size(p) : size);
         return q;
     }
+    if (wm_unlikely(debug_all))
+        return winmem__realloc_dbg(p, size, _NORMAL_BLOCK, CALLER, CRT_LINE_CALLER);
     return winmem_realloc(p, size);
 }
 
