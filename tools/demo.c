@@ -309,6 +309,36 @@ static void tour_global(void)
            (unsigned)GetLastError());
 }
 
+/* The C runtime's debug heap: an overrun caught, then a leak reported. */
+static void tour_debug_heap(void)
+{
+    step("The C runtime's debug heap finds an overrun and a leak",
+         "Under _DEBUG, <crtdbg.h> turns malloc into _malloc_dbg: each block is framed by\n"
+         "    four 0xFD guard bytes and filled with 0xCD; _CrtCheckMemory checks every guard,\n"
+         "    _CrtDumpMemoryLeaks lists what is still allocated (reports go to stderr).");
+    char *name = winmem__malloc_dbg(16, _NORMAL_BLOCK, "demo.c", 40);
+    char *list = winmem__malloc_dbg(64, _NORMAL_BLOCK, "demo.c", 41);
+    char *left = winmem__malloc_dbg(24, _NORMAL_BLOCK, "demo.c", 42);
+    if (!name || !list || !left)
+        return;
+    strcpy(left, "never freed");
+    memcpy(name, "sixteen bytes!!!", 16);
+    name[16] = '!';                         /* one byte too far */
+    printf("%s_malloc_dbg 16, 64, 24 B; then 17 bytes written into the 16-byte block\n", IND);
+    fflush(stdout);
+    int ok = winmem__CrtCheckMemory();
+    printf("%s_CrtCheckMemory() = %d\n", IND, ok);
+    name[16] = (char)0xFD;                  /* mend the guard, free two of three */
+    winmem__free_dbg(name, _NORMAL_BLOCK);
+    winmem__free_dbg(list, _NORMAL_BLOCK);
+    printf("%sTwo blocks freed; _CrtDumpMemoryLeaks() reports the third:\n", IND);
+    fflush(stdout);
+    winmem__CrtDumpMemoryLeaks();
+    winmem__free_dbg(left, _NORMAL_BLOCK);
+    printf("%sAny program gets the same report without recompiling: winmem run --leaks -- PROGRAM\n",
+           IND);
+}
+
 /* The whole address space summed by type, as VMMap's summary shows it. */
 static void tour_whole_process(void)
 {
@@ -354,7 +384,8 @@ int demo_main(int argc, char **argv)
     tour_guard_and_watch();
     tour_heap();
     tour_global();
+    tour_debug_heap();
     tour_whole_process();
-    printf("\nNext stops arrive with the C runtime's heap and the file-mapping layer.\n");
+    printf("\nNext stops arrive with the file-mapping layer and other processes.\n");
     return 0;
 }
