@@ -45,11 +45,16 @@ check: all
 	$(if $(SANITIZE),,@scripts/deps.sh programs)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# bench: the bench binaries (bench/*.c), then malloc under LD_PRELOAD and
+# whole programs (bench/malloc_bench.sh: bench/malloc/*.c, python3, git,
+# sqlite3 and gcc, each with glibc, mimalloc, jemalloc, tcmalloc and winmem),
+# whose programs the programs group installs.
 bench: all
-	@scripts/deps.sh bench
+	@scripts/deps.sh bench programs
 	@cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null    # finds the allocators deps.sh just installed
 	@cmake --build $(BUILD) --target benches -j $(JOBS)
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; ./$$b; done
+	@echo "== bench/malloc_bench.sh $(BUILD)"; bench/malloc_bench.sh $(BUILD)
 
 # AArch64: the CONTEXT conversion, fault decoding and everything else, built
 # with Debian's cross compiler and run under qemu-user.  qemu gives no fault

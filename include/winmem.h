@@ -688,6 +688,8 @@ WINMEM_API int winmem__heapmin(void);
 WINMEM_API int winmem__heapchk(void);
 WINMEM_API int winmem__heapwalk(_HEAPINFO *entry);
 WINMEM_API intptr_t winmem__get_heap_handle(void);
+WINMEM_API int winmem__set_sbh_threshold(size_t size);
+WINMEM_API size_t winmem__get_sbh_threshold(void);
 WINMEM_API _invalid_parameter_handler winmem__set_invalid_parameter_handler(_invalid_parameter_handler handler);
 WINMEM_API _invalid_parameter_handler winmem__get_invalid_parameter_handler(void);
 

@@ -4,7 +4,8 @@
  * MSVC's names: malloc, calloc, realloc and free themselves (so that
  * _msize and _expand see the blocks they are given, and realloc(p, 0) frees
  * as on Windows), _msize, _expand, _recalloc, _aligned_*, _heapmin,
- * _heapchk, _heapwalk and _get_heap_handle.
+ * _heapchk, _heapwalk, _get_heap_handle and the small-block heap's
+ * _set_sbh_threshold and _get_sbh_threshold.
  *
  * A block the host's malloc made (strdup's, say) may still be given to
  * free or realloc: winmem recognises it and hands it back to the host.
@@ -34,6 +35,8 @@
 #define _heapchk                        winmem__heapchk
 #define _heapwalk                       winmem__heapwalk
 #define _get_heap_handle                winmem__get_heap_handle
+#define _set_sbh_threshold              winmem__set_sbh_threshold
+#define _get_sbh_threshold              winmem__get_sbh_threshold
 #define _set_invalid_parameter_handler  winmem__set_invalid_parameter_handler
 #define _get_invalid_parameter_handler  winmem__get_invalid_parameter_handler
 #endif

@@ -51,6 +51,17 @@ extern void (*crt_describe_code)(const void *address, char *buf, size_t size);
 /* The leak dump's closing count: blocks and bytes still tracked. */
 void crt_debug_totals(size_t *blocks, size_t *bytes);
 
+/* The small-block heap (crt_sbh.c), off while the threshold is 0. */
+#define CRT_SBH_MAX 1016u                       /* the largest threshold */
+extern int crt_sbh_active;
+size_t crt_sbh_threshold(void);
+void *crt_sbh_alloc(size_t size);               /* NULL: use the heap */
+int crt_sbh_free(void *p);                      /* 1 freed, 0 not its, -1 not busy */
+size_t crt_sbh_size(const void *p, bool *mine);
+bool crt_sbh_resize(void *p, size_t size);
+bool crt_sbh_next(const void *after, void **block, size_t *size, bool *busy);
+bool crt_sbh_validate(void);
+
 struct crt_aligned {
     void *block;                /* the CRT block the aligned one lies in */
     size_t size;                /* asked for */

@@ -26,6 +26,14 @@ static HANDLE process_heap(void)
 
 static bool ours(const void *p) { return heap_map_find(p) != NULL; }
 
+/* Small-block-heap blocks (crt_sbh.c), likewise only once there are any:
+ * their size, or 0 with *mine false for any other pointer. */
+static size_t sbh_size(const void *p, bool *mine)
+{
+    *mine = false;
+    return wm_unlikely(__atomic_load_n(&crt_sbh_active, __ATOMIC_ACQUIRE)) ? crt_sbh_size(p, mine) : 0;
+}
+
 /* Debug blocks (crt_debug.c) are looked for only once there are any. */
 static bool debug_block(const void *p)
 {
@@ -48,6 +56,8 @@ WINMEM_API void *winmem_malloc(size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (wm_unlikely(size - 1 < crt_sbh_threshold()) && (p = crt_sbh_alloc(size)) != NULL)
+        return p;
     if (wm_unlikely(!(p = winmem_HeapAlloc(process_heap(), 0, size))))
         errno = ENOMEM;
     return p;                                                       /* R1: size 0 too */
@@ -60,6 +70,8 @@ WINMEM_API void *winmem_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (wm_unlikely(count * size - 1 < crt_sbh_threshold()) && (p = crt_sbh_alloc(count * size)) != NULL)
+        return memset(p, 0, count * size);
     if (!(p = winmem_HeapAlloc(process_heap(), HEAP_ZERO_MEMORY, count * size)))
         errno = ENOMEM;
     return p;
@@ -69,7 +81,10 @@ WINMEM_API void winmem_free(void *mem)
 {
     if (!mem)
         return;
-    if (wm_unlikely(!ours(mem)))
+    int sbh = wm_unlikely(__atomic_load_n(&crt_sbh_active, __ATOMIC_ACQUIRE)) ? crt_sbh_free(mem) : 0;
+    if (sbh)
+        errno = sbh < 0 ? EINVAL : errno;       /* -1: not a busy block there */
+    else if (wm_unlikely(!ours(mem)))
         crt_foreign.free(mem);
     else if (wm_unlikely(__atomic_load_n(&crt_debug_used, __ATOMIC_RELAXED)) && crt_debug_free(mem))
         return;
@@ -77,10 +92,35 @@ WINMEM_API void winmem_free(void *mem)
         failed();
 }
 
+/* realloc of a small-block-heap block of size old (or -1: not busy). */
+static void *realloc_small(void *mem, size_t old, size_t size)
+{
+    if (old == (size_t)-1) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!size) {
+        winmem_free(mem);
+        return NULL;
+    }
+    if (crt_sbh_resize(mem, size))
+        return mem;
+    void *p = winmem_malloc(size);
+    if (p) {
+        memcpy(p, mem, old < size ? old : size);
+        winmem_free(mem);
+    }
+    return p;
+}
+
 WINMEM_API void *winmem_realloc(void *mem, size_t size)
 {
     if (!mem)
         return winmem_malloc(size);                                 /* R5 */
+    bool sbh;
+    size_t old = sbh_size(mem, &sbh);
+    if (sbh)
+        return realloc_small(mem, old, size);
     if (wm_unlikely(!ours(mem))) {
         if (crt_foreign.realloc)
             return crt_foreign.realloc(mem, size);
@@ -108,6 +148,10 @@ WINMEM_API size_t winmem__msize(void *mem)
         errno = EINVAL;
         return (size_t)-1;
     }
+    bool sbh;
+    size_t small = sbh_size(mem, &sbh);
+    if (sbh)
+        return small;                                               /* -1: not busy */
     if (!ours(mem))
         return crt_foreign.size(mem);
     if (debug_block(mem))
@@ -122,6 +166,10 @@ WINMEM_API void *winmem__expand(void *mem, size_t size)
         errno = EINVAL;
         return NULL;
     }
+    bool sbh;
+    sbh_size(mem, &sbh);
+    if (sbh)
+        return crt_sbh_resize(mem, size) ? mem : (errno = ENOMEM, NULL);
     if (size > _HEAP_MAXREQ || !ours(mem)) {
         errno = ENOMEM;
         return NULL;
@@ -158,15 +206,19 @@ WINMEM_API int winmem__heapmin(void)
 
 WINMEM_API int winmem__heapchk(void)
 {
-    return winmem_HeapValidate(process_heap(), 0, NULL) ? _HEAPOK : _HEAPBADNODE;   /* R7 */
+    return winmem_HeapValidate(process_heap(), 0, NULL) && crt_sbh_validate() ? _HEAPOK
+                                                                               : _HEAPBADNODE;   /* R7 */
 }
 
 WINMEM_API intptr_t winmem__get_heap_handle(void) { return (intptr_t)process_heap(); }
 
 /* _heapwalk's cursor: HeapWalk needs the whole entry, _HEAPINFO keeps only
  * the block, so each thread keeps the last entry it returned; a caller
- * that resumes from any other block costs a walk from the start. */
+ * that resumes from any other block costs a walk from the start.  The
+ * process heap's blocks come first, then the small-block heap's. */
 static __thread PROCESS_HEAP_ENTRY walk_cursor;
+static __thread void *walk_small;              /* the last small block returned */
+static __thread bool walk_in_small;
 
 static int walk_step(PROCESS_HEAP_ENTRY *e)
 {
@@ -177,6 +229,27 @@ static int walk_step(PROCESS_HEAP_ENTRY *e)
     return _HEAPOK;
 }
 
+/* Puts the cursor on `at`, a block a walk returned: _HEAPOK or why not. */
+static int walk_seek(void *at)
+{
+    bool small;
+    PROCESS_HEAP_ENTRY *e = &walk_cursor;
+    int r;
+    if (walk_in_small ? walk_small == at : e->lpData == at)
+        return _HEAPOK;
+    sbh_size(at, &small);
+    if (small) {
+        walk_in_small = true;
+        walk_small = at;
+        return _HEAPOK;
+    }
+    walk_in_small = false;
+    memset(e, 0, sizeof *e);
+    while ((r = walk_step(e)) == _HEAPOK && e->lpData != at)
+        ;
+    return r == _HEAPOK ? _HEAPOK : _HEAPBADNODE;   /* not an entry of the heap */
+}
+
 WINMEM_API int winmem__heapwalk(_HEAPINFO *entry)
 {
     if (!entry) {
@@ -185,21 +258,36 @@ WINMEM_API int winmem__heapwalk(_HEAPINFO *entry)
         return _HEAPBADPTR;
     }
     DWORD saved = winmem_GetLastError();
-    PROCESS_HEAP_ENTRY *e = &walk_cursor;
     int r = _HEAPOK;
     if (!entry->_pentry) {
-        memset(e, 0, sizeof *e);
-    } else if (e->lpData != entry->_pentry) {
-        memset(e, 0, sizeof *e);
-        while ((r = walk_step(e)) == _HEAPOK && e->lpData != entry->_pentry)
-            ;
-        if (r != _HEAPOK)
-            r = _HEAPBADNODE;                   /* not an entry of the heap */
+        memset(&walk_cursor, 0, sizeof walk_cursor);
+        walk_in_small = false;
+        walk_small = NULL;
+    } else {
+        r = walk_seek(entry->_pentry);
     }
-    if (r == _HEAPOK && (r = walk_step(e)) == _HEAPOK) {
-        entry->_pentry = e->lpData;
-        entry->_size = e->cbData;
-        entry->_useflag = e->wFlags & PROCESS_HEAP_ENTRY_BUSY ? _USEDENTRY : _FREEENTRY;
+    if (r == _HEAPOK && !walk_in_small) {
+        if ((r = walk_step(&walk_cursor)) == _HEAPOK) {
+            entry->_pentry = walk_cursor.lpData;
+            entry->_size = walk_cursor.cbData;
+            entry->_useflag = walk_cursor.wFlags & PROCESS_HEAP_ENTRY_BUSY ? _USEDENTRY : _FREEENTRY;
+        } else if (r == _HEAPEND) {
+            walk_in_small = true;
+            walk_small = NULL;
+        }
+    }
+    if (walk_in_small && (r == _HEAPOK || r == _HEAPEND)) {
+        size_t size;
+        bool busy;
+        void *block;
+        r = _HEAPEND;
+        if (crt_sbh_next(walk_small, &block, &size, &busy)) {
+            walk_small = block;
+            entry->_pentry = block;
+            entry->_size = size;
+            entry->_useflag = busy ? _USEDENTRY : _FREEENTRY;
+            r = _HEAPOK;
+        }
     }
     winmem_SetLastError(saved);
     return r;
