@@ -13,6 +13,12 @@
  * for (so _msize is exact).  The blocks follow, 16-byte aligned.  Groups of
  * a class with room are on that class's list; empty committed groups on
  * the spare list.  One lock covers it all: this is the legacy path.
+ *
+ * The x64 builds of msvcrt never had a small-block heap: there
+ * _set_sbh_threshold refuses every value (0; the oracle, Wine's msvcrt,
+ * agrees) and _get_sbh_threshold says 0.  winmem keeps the 32-bit CRT's
+ * behaviour instead, which the Win32-era code that calls these expects;
+ * with the threshold left at 0 nothing differs from x64.
  */
 #include "crt.h"
 
