@@ -108,4 +108,6 @@ if(TARGET winmem_malloc AND NOT WINMEM_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
   set_tests_properties(programs/preload PROPERTIES TIMEOUT 600)
   # winmem run --leaks, --debug-heap and --stats on a program with a known leak.
   add_test(NAME programs/leaks COMMAND ${CMAKE_SOURCE_DIR}/tests/programs/leaks.sh ${CMAKE_BINARY_DIR})
+  # The C and C++ allocation API's corners: aligned family, fork, thread exit, dlopen, new/delete.
+  add_test(NAME programs/edge COMMAND ${CMAKE_SOURCE_DIR}/tests/programs/edge.sh ${CMAKE_BINARY_DIR})
 endif()
