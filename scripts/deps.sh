@@ -7,8 +7,8 @@
 #   bench     mimalloc, jemalloc, tcmalloc for side-by-side runs (make bench)
 #   sanitize  clang with its sanitizer and fuzzer runtimes
 #   aarch64   a cross compiler and qemu-user (make check-aarch64)
-#   programs  python3 with its own regression suite, git, sqlite3 and gcc:
-#             the programs tests/programs/programs.sh runs under the preload
+#   programs  python3 with its own regression suite, git, sqlite3, gcc, g++:
+#             the programs tests/programs/*.sh run under the preload
 set -euo pipefail
 
 need=() again=()
@@ -25,7 +25,7 @@ for group in "$@"; do
     # The test-suite package is named for the version of Debian's python3
     # (libpython3.11-testsuite on Debian 12), which only that python3 can
     # tell: without one, python3 goes in first and the group runs again.
-    programs) want git; want sqlite3; want gcc; want libc6-dev
+    programs) want git; want sqlite3; want gcc; want g++; want libc6-dev
               if [ -x /usr/bin/python3 ]; then
                 want "libpython$(/usr/bin/python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-testsuite"
               else
