@@ -540,7 +540,8 @@ for a in "${allocators[@]}"; do
   worst[$a]=$w worst_at[$a]=$at fails[$a]=$f
   g=${geo[$a]}; [ "$g" = n/a ] || g="${g}x"
   [ "$local_n" -lt "$(( ${#names[@]} - f ))" ] && g="$g (over $local_n)"
-  printf "  %-10s | %20s | %-30s | %s\n" "$a" "$g" "${w}x (${at:-none})" "$f"
+  wl="n/a"; [ -n "$at" ] && wl="${w}x ($at)"
+  printf "  %-10s | %20s | %-30s | %s\n" "$a" "$g" "$wl" "$f"
 done
 echo
 
@@ -567,7 +568,7 @@ if [ "${avail[winmem]:-0}" = 1 ]; then
     goal_line "no benchmark over 2x the best (${worst_at[winmem]:-none}):" "${worst[winmem]}" 2.00
   fi
 else
-  echo "  n/a: ${note[winmem]:-winmem not run}"
+  echo "  ${note[winmem]:-n/a: winmem not run}"
 fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

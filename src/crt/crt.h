@@ -31,6 +31,9 @@ struct crt_foreign {
 };
 extern const struct crt_foreign crt_foreign;
 
+/* free without setting errno, for POSIX's free (the LD_PRELOAD library). */
+void crt_free_quiet(void *mem);
+
 /* Calls the invalid-parameter handler (crt_param.c); returns if it does. */
 void crt_invalid_parameter(void);
 
@@ -54,7 +57,7 @@ void crt_debug_totals(size_t *blocks, size_t *bytes);
 /* The small-block heap (crt_sbh.c), off while the threshold is 0. */
 #define CRT_SBH_MAX 1016u                       /* the largest threshold */
 extern int crt_sbh_active;
-size_t crt_sbh_threshold(void);
+extern size_t crt_sbh_limit;                    /* the threshold, read without a lock */
 void *crt_sbh_alloc(size_t size);               /* NULL: use the heap */
 int crt_sbh_free(void *p);                      /* 1 freed, 0 not its, -1 not busy */
 size_t crt_sbh_size(const void *p, bool *mine);

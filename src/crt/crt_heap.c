@@ -12,11 +12,11 @@
 #include <errno.h>
 #include <string.h>
 
-static HANDLE crt_heap_handle;
+static struct heap *crt_heap_handle;
 
-static HANDLE process_heap(void)
+static struct heap *process_heap(void)
 {
-    HANDLE h = __atomic_load_n(&crt_heap_handle, __ATOMIC_RELAXED);
+    struct heap *h = __atomic_load_n(&crt_heap_handle, __ATOMIC_RELAXED);
     if (wm_unlikely(!h)) {
         h = winmem_GetProcessHeap();
         __atomic_store_n(&crt_heap_handle, h, __ATOMIC_RELAXED);
@@ -49,18 +49,35 @@ static void *failed(void)
     return NULL;
 }
 
-WINMEM_API void *winmem_malloc(size_t size)
+/* malloc when the fast path cannot serve. */
+__attribute__((noinline))
+static void *malloc_slow(size_t size)
 {
     void *p;
     if (wm_unlikely(size > _HEAP_MAXREQ)) {                        /* R3 */
         errno = ENOMEM;
         return NULL;
     }
-    if (wm_unlikely(size - 1 < crt_sbh_threshold()) && (p = crt_sbh_alloc(size)) != NULL)
+    if (wm_unlikely(size - 1 < __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED)) &&
+        (p = crt_sbh_alloc(size)) != NULL)
         return p;
     if (wm_unlikely(!(p = winmem_HeapAlloc(process_heap(), 0, size))))
         errno = ENOMEM;
     return p;                                                       /* R1: size 0 too */
+}
+
+/* The heap's own fast path (heap.h), inlined: a small block costs what
+ * HeapAlloc's fast path does, without the call.  Sizes the small-block
+ * heap takes, and a thread whose last heap was another, go the long way. */
+WINMEM_API void *winmem_malloc(size_t size)
+{
+    struct heap_thread *t = hf_state_fast(__atomic_load_n(&crt_heap_handle, __ATOMIC_RELAXED));
+    void *p;
+    if (wm_likely(t && size <= HEAP_FRONT_MAX) &&
+        wm_likely(size - 1 >= __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED)) &&
+        wm_likely((p = hf_alloc_fast(t, hf_class_growable(size), size)) != NULL))
+        return p;
+    return malloc_slow(size);
 }
 
 WINMEM_API void *winmem_calloc(size_t count, size_t size)
@@ -70,14 +87,17 @@ WINMEM_API void *winmem_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (wm_unlikely(count * size - 1 < crt_sbh_threshold()) && (p = crt_sbh_alloc(count * size)) != NULL)
+    if (wm_unlikely(count * size - 1 < __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED)) && (p = crt_sbh_alloc(count * size)) != NULL)
         return memset(p, 0, count * size);
     if (!(p = winmem_HeapAlloc(process_heap(), HEAP_ZERO_MEMORY, count * size)))
         errno = ENOMEM;
     return p;
 }
 
-WINMEM_API void winmem_free(void *mem)
+/* free when the fast path cannot: every kind of block, and bad pointers;
+ * errno is set (EINVAL) only for a pointer that is no busy block. */
+__attribute__((noinline))
+static void free_slow(void *mem)
 {
     if (!mem)
         return;
@@ -90,6 +110,33 @@ WINMEM_API void winmem_free(void *mem)
         return;
     else if (!winmem_HeapFree(process_heap(), 0, mem))
         failed();
+}
+
+/* The heap's free fast path, inlined: a block of a page this thread owns
+ * in the process heap.  It takes exact block starts only, so a debug
+ * block's data or a small-block-heap pointer always goes the long way. */
+static inline bool free_fast(void *mem)
+{
+    struct heap *h = __atomic_load_n(&crt_heap_handle, __ATOMIC_RELAXED);
+    struct heap_thread *t = hf_state_fast(h);
+    struct heap_span *span = heap_map_find(mem);
+    return wm_likely(t && span && span->heap == h && span->kind == HEAP_SPAN_PAGE) &&
+           wm_likely(hf_free_fast(t, wm_container_of(span, struct heap_page, span), mem));
+}
+
+WINMEM_API void winmem_free(void *mem)
+{
+    if (!free_fast(mem))
+        free_slow(mem);
+}
+
+void crt_free_quiet(void *mem)
+{
+    if (!free_fast(mem)) {
+        int saved = errno;
+        free_slow(mem);
+        errno = saved;
+    }
 }
 
 /* realloc of a small-block-heap block of size old (or -1: not busy). */

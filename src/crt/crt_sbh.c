@@ -53,6 +53,7 @@ struct sbh_region {
 
 static pthread_mutex_t sbh_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t threshold;                /* 0: off */
+size_t crt_sbh_limit;                   /* threshold, read without the lock */
 static struct sbh_region *regions;
 static struct sbh_group *with_room[SBH_CLASSES], *spare;
 static size_t spare_bytes;
@@ -349,6 +350,7 @@ WINMEM_API int winmem__set_sbh_threshold(size_t size)
         return 0;
     pthread_mutex_lock(&sbh_lock);
     threshold = size;
+    __atomic_store_n(&crt_sbh_limit, size, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&sbh_lock);
     return 1;
 }
@@ -361,4 +363,3 @@ WINMEM_API size_t winmem__get_sbh_threshold(void)
     return t;
 }
 
-size_t crt_sbh_threshold(void) { return __atomic_load_n(&threshold, __ATOMIC_RELAXED); }

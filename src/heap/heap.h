@@ -367,6 +367,12 @@ static inline int hf_class(const struct heap *h, size_t size)
 #define HF_SMALL_MAX 1024u
 extern const uint8_t hf_small_class[HF_SMALL_MAX / 16 + 1];
 
+/* The class of a size up to HEAP_FRONT_MAX in a growable heap. */
+static inline int hf_class_growable(size_t size)
+{
+    return size <= HF_SMALL_MAX ? hf_small_class[(size + 15) / 16] : hf_class_above_256(size);
+}
+
 /* The calling thread's state in h when h is the heap it used last, or
  * NULL.  A match also proves h live without reading its magic: an entry is
  * made only for a live growable heap, and HeapDestroy zeroes the heap's id,

@@ -325,8 +325,7 @@ WINMEM_API LPVOID winmem_HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
     struct heap_thread *t = hf_state_fast(handle);
     void *p;
     if (wm_likely(t && size <= HEAP_FRONT_MAX) &&
-        wm_likely((p = hf_alloc_fast(t, size <= HF_SMALL_MAX ? hf_small_class[(size + 15) / 16]
-                                                             : hf_class_above_256(size), size)) != NULL)) {
+        wm_likely((p = hf_alloc_fast(t, hf_class_growable(size), size)) != NULL)) {
         if (wm_unlikely(flags & HEAP_ZERO_MEMORY))
             memset(p, 0, size);                                    /* H10 */
         return p;

@@ -185,11 +185,7 @@ EXPORT void *malloc(size_t size)
 
 EXPORT void free(void *p)
 {
-    if (!p)
-        return;
-    int saved = errno;
-    winmem_free(p);
-    errno = saved;
+    crt_free_quiet(p);                          /* POSIX: errno kept */
 }
 
 EXPORT void *calloc(size_t count, size_t size)
