@@ -53,7 +53,7 @@ bench: all
 	@scripts/deps.sh bench programs
 	@cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null    # finds the allocators deps.sh just installed
 	@cmake --build $(BUILD) --target benches -j $(JOBS)
-	@for b in $(BUILD)/bench_*; do echo "== $$b"; ./$$b; done
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
 	@echo "== bench/malloc_bench.sh $(BUILD)"; bench/malloc_bench.sh $(BUILD)
 
 # AArch64: the CONTEXT conversion, fault decoding and everything else, built

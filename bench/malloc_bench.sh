@@ -25,9 +25,9 @@
 # any one process of the run (gcc's cc1, git's pack-objects).  Every
 # allocator runs every benchmark ROUNDS times, the allocators taking turns;
 # a row shows the best time and the largest peak.  A run that exits non-zero,
-# dies of a signal, outlives LIMIT seconds, or (whole programs) prints
-# other than glibc's run printed, is FAILED and is not timed; a library that
-# is not installed is n/a.  Before anything runs, a probe checks that each
+# dies of a signal, outlives LIMIT seconds, or (whole programs) prints other
+# than the benchmark's first successful run (glibc's, normally) printed, is
+# FAILED and is not timed; a library that is not installed is n/a.  Before anything runs, a probe checks that each
 # preloaded library really is the one answering malloc.
 #
 # Environment: MALLOC_BENCH_ROUNDS (3), MALLOC_BENCH_LIMIT (seconds, 180),

@@ -12,7 +12,7 @@
  * allocator puts objects, not how fast it is.
  *
  *   cache-scratch [THREADS] [ITERATIONS] [SIZE] [WRITES]
- *                 defaults 2 100000 8 1000
+ *                 defaults 2 200000 8 1000
  *
  * Each object's bytes are checked after its writes (each must have been
  * incremented exactly WRITES times); a mismatch exits 1.  Prints the seconds
@@ -62,7 +62,7 @@ static void *worker(void *given)
 int main(int argc, char **argv)
 {
     size_t threads = argc > 1 ? strtoull(argv[1], NULL, 0) : 2;
-    iterations = argc > 2 ? strtoull(argv[2], NULL, 0) : 100000;
+    iterations = argc > 2 ? strtoull(argv[2], NULL, 0) : 200000;
     size = argc > 3 ? strtoull(argv[3], NULL, 0) : 8;
     writes = argc > 4 ? strtoull(argv[4], NULL, 0) : 1000;
     if (!threads || !size) {

@@ -9,7 +9,7 @@
  * memory back to the thread that allocates.
  *
  *   xmalloc [PRODUCERS] [CONSUMERS] [BLOCKS] [MAX] [BATCH] [DEPTH] [SEED]
- *           defaults  1  1  20000000  128  256  64  1
+ *           defaults  1  1  6000000  128  256  64  1
  *
  * BLOCKS is the total over all producers.  Each producer draws its sizes
  * from its own stream, seeded from SEED.  Each block carries a word derived
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 {
     size_t producers = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
     size_t consumers = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-    uint64_t blocks = argc > 3 ? strtoull(argv[3], NULL, 0) : 20000000;
+    uint64_t blocks = argc > 3 ? strtoull(argv[3], NULL, 0) : 6000000;
     max_size = argc > 4 ? strtoull(argv[4], NULL, 0) : 128;
     batch_len = argc > 5 ? strtoull(argv[5], NULL, 0) : 256;
     size_t depth = argc > 6 ? strtoull(argv[6], NULL, 0) : 64;
