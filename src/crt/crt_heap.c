@@ -87,7 +87,8 @@ WINMEM_API void *winmem_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (wm_unlikely(count * size - 1 < __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED)) && (p = crt_sbh_alloc(count * size)) != NULL)
+    if (wm_unlikely(count * size - 1 < __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED)) &&
+        (p = crt_sbh_alloc(count * size)) != NULL)
         return memset(p, 0, count * size);
     if (!(p = winmem_HeapAlloc(process_heap(), HEAP_ZERO_MEMORY, count * size)))
         errno = ENOMEM;
