@@ -177,6 +177,10 @@ void os_context_capture(struct _CONTEXT *ctx);
 
 /* Writes to standard error with no locks or allocation (signal context). */
 void os_write_err(const char *text, size_t n);
+/* From now on os_write_err writes to a duplicate of today's standard error,
+ * so that reports made at exit survive a program that closed fd 2 first
+ * (coreutils do).  Idempotent. */
+void os_keep_err(void);
 
 /* ------------------------------------------------------------ write watch */
 /* Pages written since they were last cleared, recorded by the host

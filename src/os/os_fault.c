@@ -13,6 +13,7 @@
 #include "os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -62,10 +63,21 @@ static int signal_index(int signo)
 
 void os_fault_set_handler(os_fault_handler fn) { fault_handler = fn; }
 
+static int err_fd = STDERR_FILENO;
+
+void os_keep_err(void)
+{
+    if (err_fd == STDERR_FILENO) {
+        int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
+        if (fd >= 0)
+            err_fd = fd;
+    }
+}
+
 void os_write_err(const char *text, size_t n)
 {
     while (n) {
-        ssize_t w = write(STDERR_FILENO, text, n);
+        ssize_t w = write(err_fd, text, n);
         if (w <= 0 && errno != EINTR)
             return;
         if (w > 0) {

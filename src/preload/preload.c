@@ -37,6 +37,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,19 @@ static void describe_code(const void *address, char *buf, size_t size)
  * valgrind and mtrace ask; they are not the program's leaks. */
 extern void __libc_freeres(void) __attribute__((weak));
 
+/* A report line, written through os_write_err (stderr as it was at start). */
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        os_write_err(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 static void at_exit(void)
 {
     if (leaks) {
@@ -129,17 +143,17 @@ static void at_exit(void)
             __libc_freeres();
         crt_debug_totals(&blocks, &bytes);
         if (winmem__CrtDumpMemoryLeaks())
-            fprintf(stderr, "winmem: %zu blocks, %zu bytes still allocated at exit\n", blocks, bytes);
+            say("winmem: %zu blocks, %zu bytes still allocated at exit\n", blocks, bytes);
     }
     if (stats) {
         HEAP_SUMMARY sum = { .cb = sizeof sum };
         PROCESS_MEMORY_COUNTERS pmc;
         winmem_HeapSummary(ready, 0, &sum);
         winmem_GetProcessMemoryInfo(winmem_GetCurrentProcess(), &pmc, sizeof pmc);
-        fprintf(stderr, "winmem: process heap at exit: %zu bytes allocated, %zu committed, %zu reserved;"
-                        " peak commit charge %zu bytes\n",
-                (size_t)sum.cbAllocated, (size_t)sum.cbCommitted, (size_t)sum.cbReserved,
-                (size_t)pmc.PeakPagefileUsage);
+        say("winmem: process heap at exit: %zu bytes allocated, %zu committed, %zu reserved;"
+            " peak commit charge %zu bytes\n",
+            (size_t)sum.cbAllocated, (size_t)sum.cbCommitted, (size_t)sum.cbReserved,
+            (size_t)pmc.PeakPagefileUsage);
     }
 }
 
@@ -149,6 +163,8 @@ static void read_options(void)
     stats = option("WINMEM_STATS");
     debug_all = leaks || option("WINMEM_DEBUG_HEAP");
     crt_describe_code = describe_code;
+    if (debug_all || stats)
+        os_keep_err();          /* reports at exit, even after the program closed fd 2 */
     if (leaks || stats)
         atexit(at_exit);
 }

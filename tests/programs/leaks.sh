@@ -3,7 +3,9 @@
 # a program with a known leak gets MSVC's report naming the block's size
 # and the function that allocated it; a clean program, and the same
 # program's freed blocks, get nothing; the debug heap under --debug-heap
-# leaves the program's output alone; --stats prints the heap's figures.
+# leaves the program's output alone; --stats prints the heap's figures;
+# both reports come also from a program that closed its stderr before
+# exiting (as coreutils do).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 work=$(mktemp -d)
@@ -16,6 +18,7 @@ cat > "$work/leak.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 __attribute__((noinline)) char *keep_forever(size_t n)
 {
     char *p = malloc(n);
@@ -34,6 +37,8 @@ int main(int argc, char **argv)
     if (argc > 1)
         keep_forever(37);
     printf("done\n");
+    if (argc > 2)
+        close(2);                       /* as coreutils' close_stdout does */
     return 0;
 }
 C
@@ -58,6 +63,10 @@ grep -q '^winmem: 1 blocks, 37 bytes still allocated at exit$' "$work/err" && ok
 "$build/winmem" run --stats -- "$work/leak" > "$work/out" 2> "$work/err"
 grep -Eq '^winmem: process heap at exit: [0-9]+ bytes allocated, [0-9]+ committed, [0-9]+ reserved; peak commit charge [0-9]+ bytes$' \
   "$work/err" && ok || bad "--stats: $(cat "$work/err")"
+
+"$build/winmem" run --stats --leaks -- "$work/leak" leak close > "$work/out" 2> "$work/err"
+grep -q '^winmem: process heap at exit: ' "$work/err" && grep -q '37 bytes long\.$' "$work/err" \
+  && ok || bad "reports lost when the program closed stderr: $(cat "$work/err")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
