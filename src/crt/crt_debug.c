@@ -114,6 +114,10 @@ static struct _CrtMemBlockHeader *header_of(const void *p)
         return NULL;
     if (h->next == IGNORED && h->prev == IGNORED)
         return h;
+    /* The neighbours are read only once the heap says they are blocks: a
+     * header forged in a plain block's data must not send us astray. */
+    if ((h->prev && block_bytes(h->prev) == (size_t)-1) || (h->next && block_bytes(h->next) == (size_t)-1))
+        return NULL;
     bool linked = h->prev ? h->prev->next == h : newest == h;
     return linked && (!h->next || h->next->prev == h) ? h : NULL;
 }

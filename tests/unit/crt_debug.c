@@ -87,6 +87,17 @@ static void fills_and_guards(void)
     char *plain = winmem_malloc(30);
     CHECK_EQ(winmem__msize_dbg(plain, _NORMAL_BLOCK), 30);
     winmem__free_dbg(plain, _NORMAL_BLOCK);           /* a plain block through _free_dbg */
+    /* A header forged in a plain block, its size right and its links wild:
+     * refused, not followed. */
+    char *host = winmem_malloc(200);
+    struct { void *next, *prev; const char *file; int line, use; size_t size; int32_t request;
+             unsigned char gap[4]; } fake = { (void *)0x5678, (void *)0x1234, NULL, 0, _NORMAL_BLOCK,
+                                              200 - HEADER - 4, 9, { 0xFD, 0xFD, 0xFD, 0xFD } };
+    memcpy(host, &fake, sizeof fake);
+    CHECK_EQ(winmem__msize_dbg(host + HEADER, _NORMAL_BLOCK), (size_t)-1);
+    winmem__free_dbg(host + HEADER, _NORMAL_BLOCK);
+    CHECK_EQ(winmem__msize(host), 200);
+    winmem_free(host);
     CHECK(HeapValidate(GetProcessHeap(), 0, NULL));
 }
 
