@@ -18,28 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_malloc.h"
 
 static const unsigned batch_sizes[] = { 25, 100, 400, 1600 };
 #define BATCH_MAX 1600
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t state;
-static inline uint64_t rnd(void)                /* xorshift64* */
-{
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    return state * 0x2545F4914F6CDD1Dull;
-}
-
-static inline uint64_t stamp_of(uint64_t serial) { return (serial + 1) * 0xD6E8FEB86659FD93ull; }
+static uint64_t state;                          /* rnd(&state) */
 
 int main(int argc, char **argv)
 {
@@ -58,7 +43,7 @@ int main(int argc, char **argv)
         unsigned n = batch_sizes[round % (sizeof batch_sizes / sizeof *batch_sizes)];
         uint64_t first = serial;
         for (unsigned i = 0; i < n; i++, serial++) {
-            size[i] = (uint32_t)(8 + rnd() % (max - 7));
+            size[i] = (uint32_t)(8 + rnd(&state) % (max - 7));
             block[i] = malloc(size[i]);
             if (!block[i]) {
                 fprintf(stderr, "glibc-simple: malloc(%u) returned NULL\n", size[i]);

@@ -24,7 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_malloc.h"
 
 struct slot { unsigned char *p; uint32_t size, serial; };
 
@@ -36,23 +37,6 @@ struct array {
 
 static size_t slots, min_size, span;
 static uint64_t ops;
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static inline uint64_t rnd(uint64_t *s)         /* xorshift64* */
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
-
-static inline uint64_t stamp_of(uint32_t serial) { return (serial + 1) * 0xD6E8FEB86659FD93ull; }
 
 static void put(struct array *a, struct slot *s)
 {

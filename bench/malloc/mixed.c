@@ -15,29 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_malloc.h"
 
 #define STRIDE 4096
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t state;
-static inline uint64_t rnd(void)                /* xorshift64* */
-{
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    return state * 0x2545F4914F6CDD1Dull;
-}
+static uint64_t state;                          /* rnd(&state) */
 
 struct slot { unsigned char *p; uint32_t size, serial; };
-
-static inline uint64_t stamp_of(uint32_t serial) { return (serial + 1) * 0xD6E8FEB86659FD93ull; }
 
 static inline void stamp(struct slot *s)
 {
@@ -67,8 +52,8 @@ static void check(const struct slot *s)
 
 static void put(struct slot *s, uint32_t serial)
 {
-    size_t low = (size_t)8 << (rnd() % 13);
-    s->size = (uint32_t)(low + rnd() % (low + 1));
+    size_t low = (size_t)8 << (rnd(&state) % 13);
+    s->size = (uint32_t)(low + rnd(&state) % (low + 1));
     s->serial = serial;
     s->p = malloc(s->size);
     if (!s->p) {
@@ -95,7 +80,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < live; i++)
         put(&slots[i], serial++);
     for (uint64_t i = 0; i < ops; i++) {
-        struct slot *s = &slots[rnd() % live];
+        struct slot *s = &slots[rnd(&state) % live];
         check(s);
         free(s->p);
         put(s, serial++);

@@ -29,7 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench_malloc.h"
 
 #define STRIDE 4096
 #define OUTBOX 64                   /* blocks a worker collects before posting them */
@@ -49,21 +50,6 @@ static struct worker {
 static size_t threads, slots;
 static uint64_t ops, cross;
 static pthread_barrier_t done_sending;
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static inline uint64_t rnd(uint64_t *s)         /* xorshift64* */
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1Dull;
-}
 
 static inline uint32_t size_of(uint64_t *rng)
 {
