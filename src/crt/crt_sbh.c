@@ -52,8 +52,7 @@ struct sbh_region {
 };
 
 static pthread_mutex_t sbh_lock = PTHREAD_MUTEX_INITIALIZER;
-static size_t threshold;                /* 0: off */
-size_t crt_sbh_limit;                   /* threshold, read without the lock */
+size_t crt_sbh_limit;                   /* the threshold; 0: off.  Atomic: malloc reads it unlocked */
 static struct sbh_region *regions;
 static struct sbh_group *with_room[SBH_CLASSES], *spare;
 static size_t spare_bytes;
@@ -219,7 +218,7 @@ void *crt_sbh_alloc(size_t size)
 {
     void *p = NULL;
     pthread_mutex_lock(&sbh_lock);
-    if (size <= threshold) {
+    if (size <= __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED)) {
         uint32_t cls = size ? (uint32_t)((size - 1) / SBH_UNIT) : 0;
         struct sbh_group *g = with_room[cls];
         if (!g && (g = group_take()) != NULL) {
@@ -280,7 +279,8 @@ bool crt_sbh_resize(void *p, size_t size)
     uint32_t i;
     pthread_mutex_lock(&sbh_lock);
     struct sbh_group *g = group_of(p, &i);
-    bool ok = g && busy(g, i) && size <= class_bytes(g->cls) && size <= threshold;
+    bool ok = g && busy(g, i) && size <= class_bytes(g->cls) &&
+              size <= __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED);
     if (ok)
         g->size[i] = (uint16_t)size;
     pthread_mutex_unlock(&sbh_lock);
@@ -348,18 +348,12 @@ WINMEM_API int winmem__set_sbh_threshold(size_t size)
 {
     if (size > CRT_SBH_MAX)
         return 0;
-    pthread_mutex_lock(&sbh_lock);
-    threshold = size;
     __atomic_store_n(&crt_sbh_limit, size, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&sbh_lock);
     return 1;
 }
 
 WINMEM_API size_t winmem__get_sbh_threshold(void)
 {
-    pthread_mutex_lock(&sbh_lock);
-    size_t t = threshold;
-    pthread_mutex_unlock(&sbh_lock);
-    return t;
+    return __atomic_load_n(&crt_sbh_limit, __ATOMIC_RELAXED);
 }
 
