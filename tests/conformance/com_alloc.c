@@ -36,21 +36,6 @@ static const GUID iid_made_up =
 
 static char static_buffer[64];
 
-static void fill(char *p, SIZE_T n, int seed)
-{
-    SIZE_T i;
-    for (i = 0; i < n; i++)
-        p[i] = (char)(seed + i * 13);
-}
-
-static SIZE_T bad(const char *p, SIZE_T n, int seed)
-{
-    SIZE_T i, k = 0;
-    for (i = 0; i < n; i++)
-        k += p[i] != (char)(seed + i * 13);
-    return k;
-}
-
 static IMalloc *task_malloc(void)
 {
     IMalloc *m = NULL;
@@ -147,21 +132,21 @@ static void test_interchangeable(void)
 
     p = CoTaskMemAlloc(100);                   /* CoTaskMem -> IMalloc */
     CHECK(p != NULL);
-    fill(p, 100, 1);
+    cf_fill(p, 100, 1);
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 100);
     CHECK_EQ(m->lpVtbl->DidAlloc(m, p), 1);
     p = m->lpVtbl->Realloc(m, p, 300);
     CHECK(p != NULL);
-    CHECK_EQ(bad(p, 100, 1), 0);
+    CHECK_EQ(cf_bad(p, 100, 1), 0);
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 300);
     m->lpVtbl->Free(m, p);
 
     q = m->lpVtbl->Alloc(m, 200);              /* IMalloc -> CoTaskMem */
     CHECK(q != NULL);
-    fill(q, 200, 2);
+    cf_fill(q, 200, 2);
     q = CoTaskMemRealloc(q, 5000);
     CHECK(q != NULL);
-    CHECK_EQ(bad(q, 200, 2), 0);
+    CHECK_EQ(cf_bad(q, 200, 2), 0);
     CHECK_EQ(m->lpVtbl->GetSize(m, q), 5000);
     CHECK_EQ(m->lpVtbl->DidAlloc(m, q), 1);
     CoTaskMemFree(q);
@@ -208,7 +193,7 @@ static void test_alloc(void)
         for (k = 0; k < 3; k++) {
             missing += blocks[k][i] == NULL;
             misaligned += ((ULONG_PTR)blocks[k][i] & (ALIGN - 1)) != 0;
-            if (blocks[k][i]) fill(blocks[k][i], n, i + k);
+            if (blocks[k][i]) cf_fill(blocks[k][i], n, i + k);
         }
     }
     CHECK_EQ(missing, 0);
@@ -217,7 +202,7 @@ static void test_alloc(void)
         SIZE_T n = i < 512 ? (SIZE_T)i : (SIZE_T)(i - 511) * 40000 + 3;
         for (k = 0; k < 3; k++)
             if (blocks[k][i])
-                damaged += bad(blocks[k][i], n, i + k) != 0 ||
+                damaged += cf_bad(blocks[k][i], n, i + k) != 0 ||
                            m->lpVtbl->GetSize(m, blocks[k][i]) != n;
         CoTaskMemFree(blocks[0][i]);
         m->lpVtbl->Free(m, blocks[1][i]);
@@ -246,17 +231,17 @@ static void realloc_cycle(IMalloc *m, void *(*re)(IMalloc *, void *, SIZE_T), in
     CHECK(p != NULL);
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 100);
     CHECK_EQ(m->lpVtbl->DidAlloc(m, p), 1);
-    fill(p, 100, seed);
+    cf_fill(p, 100, seed);
 
     p = re(m, p, 2 * MIB);                     /* growth, surely moving */
     CHECK(p != NULL);
-    CHECK_EQ(bad(p, 100, seed), 0);
+    CHECK_EQ(cf_bad(p, 100, seed), 0);
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 2 * MIB);
-    fill(p, 2 * MIB, seed + 1);
+    cf_fill(p, 2 * MIB, seed + 1);
 
     p = re(m, p, 50);                          /* shrink */
     CHECK(p != NULL);
-    CHECK_EQ(bad(p, 50, seed + 1), 0);
+    CHECK_EQ(cf_bad(p, 50, seed + 1), 0);
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 50);
 
     q = re(m, p, HUGE_SIZE);                   /* failure leaves p alone */
@@ -264,7 +249,7 @@ static void realloc_cycle(IMalloc *m, void *(*re)(IMalloc *, void *, SIZE_T), in
     q = re(m, p, (SIZE_T)-1);
     CHECK_EQ(q, NULL);
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 50);
-    CHECK_EQ(bad(p, 50, seed + 1), 0);
+    CHECK_EQ(cf_bad(p, 50, seed + 1), 0);
     CHECK_EQ(m->lpVtbl->DidAlloc(m, p), 1);
 
     CHECK_EQ(re(m, p, 0), NULL);               /* frees */
@@ -302,7 +287,7 @@ static void test_free_null_minimize(void)
     IMalloc *m = task_malloc();
     char *p = CoTaskMemAlloc(777), *q;
     CHECK(p != NULL);
-    fill(p, 777, 5);
+    cf_fill(p, 777, 5);
 
     CoTaskMemFree(NULL);
     m->lpVtbl->Free(m, NULL);
@@ -310,7 +295,7 @@ static void test_free_null_minimize(void)
     m->lpVtbl->HeapMinimize(m);
 
     CHECK_EQ(m->lpVtbl->GetSize(m, p), 777);
-    CHECK_EQ(bad(p, 777, 5), 0);
+    CHECK_EQ(cf_bad(p, 777, 5), 0);
     CHECK_EQ(m->lpVtbl->DidAlloc(m, p), 1);
     q = m->lpVtbl->Alloc(m, 10);
     CHECK(q != NULL && q != p);

@@ -110,6 +110,23 @@ static inline char *free_range(SIZE_T size)
     return p;
 }
 
+/* A block's contents for tests that move or resize it: cf_fill writes a
+ * pattern from seed, cf_bad counts the bytes that no longer follow it. */
+static inline void cf_fill(char *p, SIZE_T n, int seed)
+{
+    SIZE_T i;
+    for (i = 0; i < n; i++)
+        p[i] = (char)(seed + i * 13);
+}
+
+static inline SIZE_T cf_bad(const char *p, SIZE_T n, int seed)
+{
+    SIZE_T i, k = 0;
+    for (i = 0; i < n; i++)
+        k += p[i] != (char)(seed + i * 13);
+    return k;
+}
+
 /* How many of the n bytes at p differ from value. */
 static inline SIZE_T count_not(const char *p, SIZE_T n, char value)
 {

@@ -58,21 +58,6 @@ static void *opaque_ptr(void *p)
     return v;
 }
 
-static void fill(char *p, size_t n, int seed)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        p[i] = (char)(seed + i * 13);
-}
-
-static size_t bad(const char *p, size_t n, int seed)
-{
-    size_t i, k = 0;
-    for (i = 0; i < n; i++)
-        k += p[i] != (char)(seed + i * 13);
-    return k;
-}
-
 /* call returns NULL and sets errno to ENOMEM (R3). */
 #define NOMEM(call) do {                                                     \
         errno = 0;                                                          \
@@ -265,33 +250,33 @@ static void test_realloc(void)
     CHECK(p != NULL);
     CHECK_EQ(_msize(p), 40);
     CHECK_EQ((uintptr_t)p % 16, 0);
-    fill(p, 40, 7);
+    cf_fill(p, 40, 7);
 
     q = realloc(p, 1000);                              /* growth keeps the bytes */
     CHECK(q != NULL);
     CHECK_EQ(_msize(q), 1000);
-    CHECK_EQ(bad(q, 40, 7), 0);
-    fill(q, 1000, 8);
+    CHECK_EQ(cf_bad(q, 40, 7), 0);
+    cf_fill(q, 1000, 8);
     p = realloc(q, 3 * MIB);
     CHECK(p != NULL);
     CHECK_EQ(_msize(p), 3 * MIB);
     CHECK_EQ((uintptr_t)p % 16, 0);
-    CHECK_EQ(bad(p, 1000, 8), 0);
+    CHECK_EQ(cf_bad(p, 1000, 8), 0);
     q = realloc(p, 20);                                /* so does shrinking */
     CHECK(q != NULL);
     CHECK_EQ(_msize(q), 20);
-    CHECK_EQ(bad(q, 20, 8), 0);
+    CHECK_EQ(cf_bad(q, 20, 8), 0);
 
     /* A failed realloc leaves the block as it was; errno is ENOMEM per the
      * documentation, Wine's msvcrt leaves it alone. */
-    fill(q, 20, 9);
+    cf_fill(q, 20, 9);
     errno = 0;
     p = realloc(opaque_ptr(q), opaque(SIZE_MAX));
     CHECK(p == NULL);
     WINDOWS_ONLY CHECK_EQ(errno, ENOMEM);
     if (!p) {
         CHECK_EQ(_msize(q), 20);
-        CHECK_EQ(bad(q, 20, 9), 0);
+        CHECK_EQ(cf_bad(q, 20, 9), 0);
     }
     errno = 0;
     p = realloc(opaque_ptr(q), opaque((size_t)1 << 62));
@@ -299,7 +284,7 @@ static void test_realloc(void)
     WINDOWS_ONLY CHECK_EQ(errno, ENOMEM);
     if (!p) {
         CHECK_EQ(_msize(q), 20);
-        CHECK_EQ(bad(q, 20, 9), 0);
+        CHECK_EQ(cf_bad(q, 20, 9), 0);
     }
 
     /* realloc(p, 0) frees p and returns NULL (glibc returns a new block). */
@@ -324,13 +309,13 @@ static void test_expand(void)
 {
     char *p = malloc(100), *big = malloc(2 * MIB);
     CHECK(p != NULL && big != NULL);
-    fill(p, 100, 4);
+    cf_fill(p, 100, 4);
     CHECK_EQ(_expand(p, 50), p);                       /* shrinking works */
     CHECK_EQ(_msize(p), 50);
-    CHECK_EQ(bad(p, 50, 4), 0);
+    CHECK_EQ(cf_bad(p, 50, 4), 0);
     CHECK_EQ(_expand(p, 100), p);                      /* back to where it was */
     CHECK_EQ(_msize(p), 100);
-    CHECK_EQ(bad(p, 50, 4), 0);
+    CHECK_EQ(cf_bad(p, 50, 4), 0);
 
     /* Beyond _HEAP_MAXREQ: NULL, ENOMEM per the documentation (Wine leaves
      * errno alone); the block is untouched. */
@@ -340,13 +325,13 @@ static void test_expand(void)
     CHECK_EQ(_msize(p), 100);
     CHECK(_expand(p, opaque((size_t)1 << 62)) == NULL);
     CHECK_EQ(_msize(p), 100);
-    CHECK_EQ(bad(p, 50, 4), 0);
+    CHECK_EQ(cf_bad(p, 50, 4), 0);
     free(p);
 
-    fill(big, 2 * MIB, 5);
+    cf_fill(big, 2 * MIB, 5);
     CHECK_EQ(_expand(big, MIB), big);
     CHECK_EQ(_msize(big), MIB);
-    CHECK_EQ(bad(big, MIB, 5), 0);
+    CHECK_EQ(cf_bad(big, MIB, 5), 0);
     free(big);
     CHECK_EQ(_heapchk(), _HEAPOK);
 }
@@ -418,15 +403,15 @@ static void test_aligned(void)
         char *p = _aligned_malloc(100, a), *q;
         if (!p) { failed++; continue; }
         misaligned += (uintptr_t)p % a != 0;
-        fill(p, 100, (int)a);
+        cf_fill(p, 100, (int)a);
         q = _aligned_realloc(p, 5000, a);
         if (!q) { failed++; _aligned_free(p); continue; }
         misaligned += (uintptr_t)q % a != 0;
-        damaged += bad(q, 100, (int)a) != 0;
+        damaged += cf_bad(q, 100, (int)a) != 0;
         p = _aligned_realloc(q, 30, a);
         if (!p) { failed++; _aligned_free(q); continue; }
         misaligned += (uintptr_t)p % a != 0;
-        damaged += bad(p, 30, (int)a) != 0;
+        damaged += cf_bad(p, 30, (int)a) != 0;
         _aligned_free(p);
     }
     CHECK_EQ(failed, 0);
@@ -451,11 +436,11 @@ static void test_aligned(void)
     CHECK_EQ(errno, EINVAL);
     char *p = _aligned_malloc(64, 64);
     CHECK(p != NULL);
-    fill(p, 64, 6);
+    cf_fill(p, 64, 6);
     errno = 0;
     CHECK(_aligned_realloc(p, 200, 48) == NULL);
     CHECK_EQ(errno, EINVAL);
-    CHECK_EQ(bad(p, 64, 6), 0);
+    CHECK_EQ(cf_bad(p, 64, 6), 0);
     _set_invalid_parameter_handler(old_handler);
 
     /* Failure leaves the block; ENOMEM per the documentation. */
@@ -463,7 +448,7 @@ static void test_aligned(void)
     errno = 0;
     CHECK(_aligned_realloc(p, opaque((size_t)1 << 62), 64) == NULL);
     WINDOWS_ONLY CHECK_EQ(errno, ENOMEM);
-    CHECK_EQ(bad(p, 64, 6), 0);
+    CHECK_EQ(cf_bad(p, 64, 6), 0);
     WINDOWS_ONLY {                   /* Wine: size + alignment wraps, non-NULL */
         errno = 0;
         CHECK(_aligned_malloc(opaque(SIZE_MAX), 64) == NULL);

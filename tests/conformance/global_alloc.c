@@ -20,22 +20,6 @@
 
 #define HUGE_SIZE ((SIZE_T)-1 / 2)
 
-static void fill(char *p, SIZE_T n, int seed)
-{
-    SIZE_T i;
-    for (i = 0; i < n; i++)
-        p[i] = (char)(seed + i * 13);
-}
-
-/* How many of the n bytes at p differ from what fill(p, n, seed) wrote. */
-static SIZE_T bad(const char *p, SIZE_T n, int seed)
-{
-    SIZE_T i, k = 0;
-    for (i = 0; i < n; i++)
-        k += p[i] != (char)(seed + i * 13);
-    return k;
-}
-
 /* G1. */
 static void test_constants(void)
 {
@@ -80,7 +64,7 @@ static void test_fixed(void)
     char *g = GlobalAlloc(GMEM_FIXED, 100);
     CHECK(g != NULL);
     CHECK_EQ((ULONG_PTR)g % 16, 0);
-    fill(g, 100, 1);
+    cf_fill(g, 100, 1);
     CHECK_EQ(GlobalLock(g), g);
     CHECK_EQ(GlobalFlags(g), 0);                       /* no lock count kept */
     CHECK_EQ(GlobalHandle(g), g);
@@ -90,13 +74,13 @@ static void test_fixed(void)
     CHECK_EQ(GlobalUnlock(g), TRUE);                   /* G4, however often */
     CHECK_EQ(GlobalUnlock(g), TRUE);
     CHECK_EQ(GlobalFlags(g), 0);
-    CHECK_EQ(bad(g, 100, 1), 0);
+    CHECK_EQ(cf_bad(g, 100, 1), 0);
     CHECK_EQ(GlobalFree(g), NULL);
 
     char *l = LocalAlloc(LMEM_FIXED, 200);
     CHECK(l != NULL);
     CHECK_EQ((ULONG_PTR)l % 16, 0);
-    fill(l, 200, 2);
+    cf_fill(l, 200, 2);
     CHECK_EQ(LocalLock(l), l);
     CHECK_EQ(LocalFlags(l), 0);
     CHECK_EQ(LocalHandle(l), l);
@@ -106,7 +90,7 @@ static void test_fixed(void)
     SetLastError(0xdeadbeef);
     CHECK_EQ(LocalUnlock(l), FALSE);                   /* G4: unlike GlobalUnlock */
     CHECK_ERR(ERROR_NOT_LOCKED);
-    CHECK_EQ(bad(l, 200, 2), 0);
+    CHECK_EQ(cf_bad(l, 200, 2), 0);
     CHECK_EQ(LocalFree(l), NULL);
 }
 
@@ -152,7 +136,7 @@ static void test_fixed_realloc(int local)
     HANDLE ph = GetProcessHeap();
     char *p = local ? LocalAlloc(LMEM_FIXED, 10) : GlobalAlloc(GMEM_FIXED, 10), *r;
     CHECK(p != NULL);
-    fill(p, 10, 3);
+    cf_fill(p, 10, 3);
 
     SetLastError(0xdeadbeef);
     r = local ? LocalReAlloc(p, 10, 0) : GlobalReAlloc(p, 10, 0);
@@ -163,14 +147,14 @@ static void test_fixed_realloc(int local)
     if (r)
         p = r;
     CHECK_EQ(HeapSize(ph, 0, p), 10);                 /* either way, untouched */
-    CHECK_EQ(bad(p, 10, 3), 0);
+    CHECK_EQ(cf_bad(p, 10, 3), 0);
 
     /* G10: GMEM_MODIFY alone ignores the size. */
     CHECK_EQ(local ? LocalReAlloc(p, 9, LMEM_MODIFY) : GlobalReAlloc(p, 9, GMEM_MODIFY), p);
     CHECK_EQ(local ? LocalReAlloc(p, 1 << 20, LMEM_MODIFY)
                    : GlobalReAlloc(p, 1 << 20, GMEM_MODIFY), p);
     CHECK_EQ(HeapSize(ph, 0, p), 10);
-    CHECK_EQ(bad(p, 10, 3), 0);
+    CHECK_EQ(cf_bad(p, 10, 3), 0);
 
     /* G9: with GMEM_MOVEABLE it may move and stays fixed; ZEROINIT zeroes the growth. */
     r = local ? LocalReAlloc(p, 5000, LMEM_MOVEABLE | LMEM_ZEROINIT)
@@ -182,13 +166,13 @@ static void test_fixed_realloc(int local)
     CHECK_EQ(local ? LocalHandle(r) : GlobalHandle(r), r);
     CHECK_EQ(local ? LocalSize(r) : GlobalSize(r), 5000);
     CHECK_EQ(HeapSize(ph, 0, r), 5000);
-    CHECK_EQ(bad(r, 10, 3), 0);
+    CHECK_EQ(cf_bad(r, 10, 3), 0);
     CHECK_EQ(count_not(r + 10, 4990, 0), 0);
 
     p = local ? LocalReAlloc(r, 4, LMEM_MOVEABLE) : GlobalReAlloc(r, 4, GMEM_MOVEABLE);
     CHECK(p != NULL);
     CHECK_EQ(local ? LocalSize(p) : GlobalSize(p), 4);
-    CHECK_EQ(bad(p, 4, 3), 0);
+    CHECK_EQ(cf_bad(p, 4, 3), 0);
     CHECK_EQ(local ? LocalFree(p) : GlobalFree(p), NULL);
 }
 
@@ -199,7 +183,7 @@ static void test_modify_moveable(void)
 {
     char *p = GlobalAlloc(GMEM_FIXED, 300), *d;
     CHECK(p != NULL);
-    fill(p, 300, 4);
+    cf_fill(p, 300, 4);
     HGLOBAL h = GlobalReAlloc(p, 0, GMEM_MODIFY | GMEM_MOVEABLE);
     CHECK(h != NULL && h != (HGLOBAL)p);
     CHECK_EQ(GlobalSize(h), 300);
@@ -207,7 +191,7 @@ static void test_modify_moveable(void)
     d = GlobalLock(h);
     CHECK(d != NULL && d != (char *)h);
     CHECK_EQ((ULONG_PTR)d % 16, 0);
-    CHECK_EQ(bad(d, 300, 4), 0);
+    CHECK_EQ(cf_bad(d, 300, 4), 0);
     CHECK_EQ(GlobalHandle(d), h);
     CHECK_EQ(GlobalFlags(h), 1);                       /* now counts locks */
     SetLastError(0xdeadbeef);
@@ -217,7 +201,7 @@ static void test_modify_moveable(void)
 
     char *l = LocalAlloc(LMEM_FIXED, 300);
     CHECK(l != NULL);
-    fill(l, 300, 5);
+    cf_fill(l, 300, 5);
     CHECK_EQ(LocalReAlloc(l, 0, LMEM_MODIFY | LMEM_MOVEABLE), l);
     CHECK_EQ(LocalSize(l), 300);
     CHECK_EQ(LocalFlags(l), 0);
@@ -226,7 +210,7 @@ static void test_modify_moveable(void)
     SetLastError(0xdeadbeef);
     CHECK_EQ(LocalUnlock(l), FALSE);                   /* still fixed (G4) */
     CHECK_ERR(ERROR_NOT_LOCKED);
-    CHECK_EQ(bad(l, 300, 5), 0);
+    CHECK_EQ(cf_bad(l, 300, 5), 0);
     CHECK_EQ(LocalFree(l), NULL);
 }
 
@@ -256,16 +240,16 @@ static void test_realloc_failure(void)
     char *p = GlobalAlloc(GMEM_FIXED, 40), *d;
     HGLOBAL h = GlobalAlloc(GMEM_MOVEABLE, 40);
     CHECK(p != NULL && h != NULL);
-    fill(p, 40, 6);
+    cf_fill(p, 40, 6);
     d = GlobalLock(h);
-    fill(d, 40, 7);
+    cf_fill(d, 40, 7);
     CHECK_EQ(GlobalUnlock(h), FALSE);
 
     SetLastError(0xdeadbeef);
     CHECK_EQ(GlobalReAlloc(p, HUGE_SIZE, GMEM_MOVEABLE), NULL);
     CHECK_ERR(ERROR_NOT_ENOUGH_MEMORY);
     CHECK_EQ(GlobalSize(p), 40);
-    CHECK_EQ(bad(p, 40, 6), 0);
+    CHECK_EQ(cf_bad(p, 40, 6), 0);
 
     SetLastError(0xdeadbeef);
     CHECK_EQ(GlobalReAlloc(h, HUGE_SIZE, GMEM_MOVEABLE), NULL);
@@ -274,7 +258,7 @@ static void test_realloc_failure(void)
     CHECK_EQ(GlobalFlags(h), 0);
     d = GlobalLock(h);
     CHECK(d != NULL);
-    CHECK_EQ(bad(d, 40, 7), 0);
+    CHECK_EQ(cf_bad(d, 40, 7), 0);
     CHECK_EQ(GlobalUnlock(h), FALSE);
 
     SetLastError(0xdeadbeef);

@@ -26,22 +26,6 @@
 #define TABLE_SIZE 0x10000
 #define BOGUS ((HGLOBAL)(ULONG_PTR)0xdeadbee8)    /* handle-shaped, in no table */
 
-static void fill(char *p, SIZE_T n, int seed)
-{
-    SIZE_T i;
-    for (i = 0; i < n; i++)
-        p[i] = (char)(seed + i * 13);
-}
-
-/* How many of the n bytes at p differ from what fill(p, n, seed) wrote. */
-static SIZE_T bad(const char *p, SIZE_T n, int seed)
-{
-    SIZE_T i, k = 0;
-    for (i = 0; i < n; i++)
-        k += p[i] != (char)(seed + i * 13);
-    return k;
-}
-
 /* Global* when local is 0, else its Local* twin. */
 static HGLOBAL alloc(int local, UINT flags, SIZE_T n)
 {
@@ -108,12 +92,12 @@ static void test_moveable(int local)
     CHECK(d != NULL && d != (char *)h);
     CHECK_EQ((ULONG_PTR)d % 16, 0);
     CHECK_EQ(local ? LocalHandle(d) : GlobalHandle(d), h);
-    fill(d, 100, 1);
+    cf_fill(d, 100, 1);
     CHECK_EQ(lock(local, h), d);
     CHECK_EQ(unlock(local, h), TRUE);
     CHECK_EQ(unlock(local, h), FALSE);
     d = lock(local, h);
-    CHECK_EQ(bad(d, 100, 1), 0);
+    CHECK_EQ(cf_bad(d, 100, 1), 0);
     CHECK_EQ(release(local, h), NULL);                 /* freed although locked */
 
     /* GHND / LHND: moveable and zeroed. */
@@ -221,7 +205,7 @@ static void test_realloc(void)
 {
     HGLOBAL h = GlobalAlloc(GMEM_MOVEABLE, 100);
     char *d = GlobalLock(h);
-    fill(d, 100, 2);
+    cf_fill(d, 100, 2);
     GlobalUnlock(h);
 
     CHECK_EQ(GlobalReAlloc(h, 100000, GMEM_MOVEABLE), h);   /* may move, same handle */
@@ -230,26 +214,26 @@ static void test_realloc(void)
     CHECK(d != NULL);
     CHECK_EQ((ULONG_PTR)d % 16, 0);
     CHECK_EQ(GlobalHandle(d), h);
-    CHECK_EQ(bad(d, 100, 2), 0);
+    CHECK_EQ(cf_bad(d, 100, 2), 0);
     GlobalUnlock(h);
 
     CHECK_EQ(GlobalReAlloc(h, 200000, GMEM_MOVEABLE | GMEM_ZEROINIT), h);
     CHECK(GlobalSize(h) >= 200000);
     d = GlobalLock(h);
-    CHECK_EQ(bad(d, 100, 2), 0);
+    CHECK_EQ(cf_bad(d, 100, 2), 0);
     CHECK_EQ(count_not(d + 100000, 100000, 0), 0);     /* the growth */
     GlobalUnlock(h);
 
     CHECK_EQ(GlobalReAlloc(h, 50, GMEM_MOVEABLE), h);
     CHECK(GlobalSize(h) >= 50);
     d = GlobalLock(h);
-    CHECK_EQ(bad(d, 50, 2), 0);
+    CHECK_EQ(cf_bad(d, 50, 2), 0);
 
     /* G11: locked, it cannot be discarded. */
     CHECK_EQ(GlobalDiscard(h), NULL);
     CHECK_EQ(GlobalFlags(h), 1);
     CHECK_EQ(GlobalLock(h), d);
-    CHECK_EQ(bad(d, 50, 2), 0);
+    CHECK_EQ(cf_bad(d, 50, 2), 0);
     GlobalUnlock(h);
     GlobalUnlock(h);
 
@@ -287,14 +271,14 @@ static void test_local_realloc(void)
 {
     HLOCAL h = LocalAlloc(LMEM_MOVEABLE, 100);
     char *d = LocalLock(h);
-    fill(d, 100, 3);
+    cf_fill(d, 100, 3);
     LocalUnlock(h);
 
     CHECK_EQ(LocalReAlloc(h, 100000, LMEM_MOVEABLE | LMEM_ZEROINIT), h);
     CHECK(LocalSize(h) >= 100000);
     d = LocalLock(h);
     CHECK_EQ(LocalHandle(d), h);
-    CHECK_EQ(bad(d, 100, 3), 0);
+    CHECK_EQ(cf_bad(d, 100, 3), 0);
     CHECK_EQ(count_not(d + 100, 100000 - 100, 0), 0);
     LocalUnlock(h);
 

@@ -20,21 +20,6 @@
 
 #define MIB ((SIZE_T)1 << 20)
 
-static void fill(char *p, SIZE_T n, int seed)
-{
-    SIZE_T i;
-    for (i = 0; i < n; i++)
-        p[i] = (char)(seed + i * 13);
-}
-
-static SIZE_T bad(const char *p, SIZE_T n, int seed)
-{
-    SIZE_T i, k = 0;
-    for (i = 0; i < n; i++)
-        k += p[i] != (char)(seed + i * 13);
-    return k;
-}
-
 #define REFUSED(call) do {                                                   \
         SetLastError(0xdead);                                               \
         CHECK_EQ((call), FALSE);                                            \
@@ -47,9 +32,9 @@ static void test_bad_pointers(void)
     HANDLE h = HeapCreate(0, 0, 0), g = HeapCreate(0, 0, 0);
     char *a = HeapAlloc(h, 0, 100), *b = HeapAlloc(h, 0, 200);
     char *big = HeapAlloc(h, 0, 2 * MIB), *x = HeapAlloc(g, 0, 50);
-    fill(a, 100, 1);
-    fill(big, 2 * MIB, 2);
-    fill(x, 50, 3);
+    cf_fill(a, 100, 1);
+    cf_fill(big, 2 * MIB, 2);
+    cf_fill(x, 50, 3);
 
     SetLastError(0xdead);
     CHECK_EQ(HeapFree(h, 0, NULL), TRUE);              /* H22 */
@@ -74,11 +59,11 @@ static void test_bad_pointers(void)
     CHECK_EQ(HeapValidate(g, 0, NULL), TRUE);
     CHECK_EQ(HeapValidate(GetProcessHeap(), 0, NULL), TRUE);
     CHECK_EQ(HeapSize(h, 0, a), 100);
-    CHECK_EQ(bad(a, 100, 1), 0);
+    CHECK_EQ(cf_bad(a, 100, 1), 0);
     CHECK_EQ(HeapSize(h, 0, big), 2 * MIB);
-    CHECK_EQ(bad(big, 2 * MIB, 2), 0);
+    CHECK_EQ(cf_bad(big, 2 * MIB, 2), 0);
     CHECK_EQ(HeapSize(g, 0, x), 50);
-    CHECK_EQ(bad(x, 50, 3), 0);
+    CHECK_EQ(cf_bad(x, 50, 3), 0);
     CHECK_EQ(HeapFree(h, 0, a), TRUE);
     CHECK_EQ(HeapFree(h, 0, big), TRUE);
     CHECK_EQ(HeapFree(g, 0, x), TRUE);
@@ -96,7 +81,7 @@ static void test_bad_pointers_many(void)
     for (i = 0; i < 100; i++) {
         p[i] = HeapAlloc(h, 0, 48);
         q[i] = HeapAlloc(g, 0, 48);
-        fill(p[i], 48, i);
+        cf_fill(p[i], 48, i);
     }
     CHECK_EQ(HeapFree(h, 0, p[10]), TRUE);
     REFUSED(HeapFree(h, 0, p[10]));                    /* double free */
@@ -109,7 +94,7 @@ static void test_bad_pointers_many(void)
     CHECK_EQ(HeapValidate(g, 0, NULL), TRUE);
     for (i = 0; i < 100; i++)
         if (i != 10)
-            damaged += HeapSize(h, 0, p[i]) != 48 || bad(p[i], 48, i) != 0;
+            damaged += HeapSize(h, 0, p[i]) != 48 || cf_bad(p[i], 48, i) != 0;
     CHECK_EQ(damaged, 0);
     CHECK_EQ(HeapSize(g, 0, q[50]), 48);
     CHECK_EQ(HeapDestroy(h), TRUE);
@@ -162,7 +147,7 @@ static void test_raise_huge(void)
 {
     HANDLE h = HeapCreate(0, 0, 0);
     char *keep = HeapAlloc(h, 0, 500);
-    fill(keep, 500, 4);
+    cf_fill(keep, 500, 4);
     CHECK_EQ(alloc_raises(h, HEAP_GENERATE_EXCEPTIONS, ~(SIZE_T)0), STATUS_NO_MEMORY);
     CHECK_EQ(result, NULL);
     CHECK_EQ(alloc_raises(h, HEAP_GENERATE_EXCEPTIONS | HEAP_ZERO_MEMORY, (SIZE_T)1 << 63),
@@ -171,7 +156,7 @@ static void test_raise_huge(void)
              STATUS_NO_MEMORY);
     CHECK_EQ(HeapValidate(h, 0, NULL), TRUE);          /* lock dropped, heap sound */
     CHECK_EQ(HeapValidate(GetProcessHeap(), 0, NULL), TRUE);
-    CHECK_EQ(bad(keep, 500, 4), 0);
+    CHECK_EQ(cf_bad(keep, 500, 4), 0);
 
     /* Successful calls raise nothing. */
     LONG calls = handler_calls;
@@ -186,12 +171,12 @@ static void test_raise_huge(void)
     /* H21: a failed HeapReAlloc raises and the block survives. */
     CHECK_EQ(realloc_raises(h, HEAP_GENERATE_EXCEPTIONS, keep, ~(SIZE_T)0), STATUS_NO_MEMORY);
     CHECK_EQ(HeapSize(h, 0, keep), 500);
-    CHECK_EQ(bad(keep, 500, 4), 0);
+    CHECK_EQ(cf_bad(keep, 500, 4), 0);
     CHECK_EQ(realloc_raises(h, HEAP_GENERATE_EXCEPTIONS, keep, 1000), 0);
     CHECK(result != NULL);
     keep = result;
     CHECK_EQ(HeapSize(h, 0, keep), 1000);
-    CHECK_EQ(bad(keep, 500, 4), 0);
+    CHECK_EQ(cf_bad(keep, 500, 4), 0);
 
     char *q = HeapAlloc(h, 0, 100);                    /* the heap still serves */
     CHECK(q != NULL);
@@ -206,7 +191,7 @@ static void test_raise_fixed(void)
     HANDLE h = HeapCreate(0, 0, 0x10000);
     int n = 0;
     while (n < 1024 && (blocks[n] = HeapAlloc(h, 0, 256)) != NULL)
-        fill(blocks[n], 256, n), n++;
+        cf_fill(blocks[n], 256, n), n++;
     CHECK(n > 0 && n < 1024);
     CHECK_EQ(alloc_raises(h, HEAP_GENERATE_EXCEPTIONS, 256), STATUS_NO_MEMORY);
     CHECK_EQ(alloc_raises(h, HEAP_GENERATE_EXCEPTIONS, 0x20000), STATUS_NO_MEMORY);
@@ -217,10 +202,10 @@ static void test_raise_fixed(void)
     CHECK_EQ(alloc_raises(h, HEAP_GENERATE_EXCEPTIONS, 256), 0);   /* room again */
     CHECK(result != NULL);
     blocks[n - 1] = result;
-    fill(blocks[n - 1], 256, n - 1);
+    cf_fill(blocks[n - 1], 256, n - 1);
     int i, damaged = 0;
     for (i = 0; i < n; i++)
-        damaged += bad(blocks[i], 256, i) != 0;
+        damaged += cf_bad(blocks[i], 256, i) != 0;
     CHECK_EQ(damaged, 0);
     CHECK_EQ(HeapValidate(h, 0, NULL), TRUE);
     CHECK_EQ(HeapDestroy(h), TRUE);
