@@ -49,6 +49,11 @@ void wm_set_error(DWORD code);
 static inline uintptr_t wm_align_down(uintptr_t x, uintptr_t a) { return x & ~(a - 1); }
 static inline uintptr_t wm_align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 
+/* UTF-16 (NUL-terminated) to UTF-8 in out[room], NUL-terminated: the bytes
+ * written before the NUL, (size_t)-1 for an unpaired surrogate, (size_t)-2
+ * when it does not fit (text.c). */
+size_t wm_utf16_to_utf8(const WCHAR *in, char *out, size_t room);
+
 /* ----------------------------------------------------------- object pool */
 /* A pool of fixed-size objects carved from host pages, for metadata that
  * cannot come from malloc (winmem may be the malloc).  Not thread-safe: the

@@ -64,6 +64,8 @@ const struct os_ops *os_host_ops(void);
  * counts the calls made since the last os_fail_at. */
 void os_fail_at(unsigned long n, bool repeat);
 unsigned long os_call_count(void);
+/* Counts one host call for the injector; true when it is to fail. */
+bool os_injected(void);
 
 /* Host facts, read once. */
 size_t os_page_size(void);
@@ -195,5 +197,57 @@ int os_watch_start(void *addr, size_t size);
 int os_watch_stop(void *addr, size_t size);
 int os_watch_clear(void *addr, size_t size);
 long os_watch_scan(void *addr, size_t size, bool clear, uintptr_t *pages, size_t max);
+
+/* ------------------------------------------------------------------ files
+ * Files for the file API and file mappings (os_file.c).  Each returns 0 or
+ * an errno value; the calls that take resources (open, anonymous files,
+ * mapping a file, growing one) go through the failure injector. */
+#define OS_OPEN_READ    0x01u
+#define OS_OPEN_WRITE   0x02u
+#define OS_OPEN_CREATE  0x04u   /* create when missing */
+#define OS_OPEN_EXCL    0x08u   /* with CREATE: fail with EEXIST when present */
+#define OS_OPEN_TRUNC   0x10u
+#define OS_OPEN_SYNC    0x20u   /* writes reach the device before they return */
+#define OS_OPEN_KEEP    0x40u   /* survives exec (no close-on-exec) */
+int os_file_open(const char *path, unsigned flags, unsigned mode, int *fd);
+int os_file_close(int fd);
+int os_file_read(int fd, void *buf, size_t n, size_t *done);      /* at the file position */
+int os_file_write(int fd, const void *buf, size_t n, size_t *done);
+int os_file_pread(int fd, void *buf, size_t n, uint64_t offset, size_t *done);
+int os_file_pwrite(int fd, const void *buf, size_t n, uint64_t offset, size_t *done);
+enum { OS_SEEK_SET, OS_SEEK_CUR, OS_SEEK_END };
+int os_file_seek(int fd, int64_t offset, int whence, uint64_t *position);
+int os_file_size(int fd, uint64_t *size);
+int os_file_resize(int fd, uint64_t size);
+int os_file_sync(int fd);
+int os_file_keep(int fd, bool keep);           /* survives exec, or not */
+/* Which file fd (or path) is: its device and inode. */
+struct os_file_id { uint64_t dev, ino; };
+int os_file_id(int fd, struct os_file_id *id);
+int os_file_path_id(const char *path, struct os_file_id *id);
+bool os_file_is_directory(const char *path);
+/* The current directory, NUL-terminated in buf[room]; ERANGE when it does
+ * not fit. */
+int os_file_cwd(char *buf, size_t room);
+int os_file_unlink(const char *path);
+int os_file_link(const char *from, const char *to);    /* EEXIST when to exists */
+/* Advisory whole-file locks held by an open file (flock). */
+enum { OS_LOCK_SHARED = 1, OS_LOCK_EXCLUSIVE = 2, OS_LOCK_NOWAIT = 4, OS_LOCK_NONE = 8 };
+int os_file_lock(int fd, int how);
+/* A private directory: created 0700 when missing; EACCES unless it is a real
+ * directory (not a link) owned by this user and closed to everyone else. */
+int os_dir_private(const char *path);
+uint32_t os_user_id(void);
+/* An anonymous file of size bytes (zero), freed with its last descriptor
+ * and mapping. */
+int os_file_anonymous(uint64_t size, int *fd);
+/* Maps size bytes of fd from offset over [addr, addr + size), which the
+ * caller owns (a reservation); shared, or copy-on-write. */
+int os_map_file(void *addr, size_t size, int prot, bool shared, int fd, uint64_t offset);
+/* Writes a shared file mapping's dirty pages back to its file. */
+int os_flush_mapped(void *addr, size_t size);
+/* For each of `pages` pages of a private file mapping from start: whether
+ * the process has written it (it is a copy now, not the file's page). */
+int os_pages_copied(const void *start, size_t pages, bool *copied);
 
 #endif

@@ -139,7 +139,7 @@ unsigned long os_call_count(void)
 
 /* True when this call is to fail.  Counting costs one atomic add per host
  * call, which is noise next to the system call itself. */
-static bool injected(void)
+bool os_injected(void)
 {
     unsigned long n = __atomic_add_fetch(&inject_calls, 1, __ATOMIC_RELAXED);
     unsigned long at = __atomic_load_n(&inject_at, __ATOMIC_RELAXED);
@@ -148,7 +148,7 @@ static bool injected(void)
 
 int os_map(void **addr, size_t size, int prot, unsigned flags)
 {
-    return injected() ? ENOMEM : ops->map(addr, size, prot, flags);
+    return os_injected() ? ENOMEM : ops->map(addr, size, prot, flags);
 }
 int os_unmap(void *addr, size_t size)
 {
@@ -158,19 +158,19 @@ int os_unmap(void *addr, size_t size)
 }
 int os_protect(void *addr, size_t size, int prot)
 {
-    return injected() ? ENOMEM : ops->protect(addr, size, prot);
+    return os_injected() ? ENOMEM : ops->protect(addr, size, prot);
 }
 int os_decommit(void *addr, size_t size)
 {
-    return injected() ? ENOMEM : ops->decommit(addr, size);
+    return os_injected() ? ENOMEM : ops->decommit(addr, size);
 }
 int os_reset(void *addr, size_t size)
 {
-    return injected() ? ENOMEM : ops->reset(addr, size);
+    return os_injected() ? ENOMEM : ops->reset(addr, size);
 }
 int os_lock(void *addr, size_t size)
 {
-    return injected() ? ENOMEM : ops->lock(addr, size);
+    return os_injected() ? ENOMEM : ops->lock(addr, size);
 }
 int os_unlock(void *addr, size_t size)
 {
