@@ -102,12 +102,23 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_ACCESS_DENIED         5u
 #define ERROR_INVALID_HANDLE        6u
 #define ERROR_NOT_ENOUGH_MEMORY     8u
+#define ERROR_TOO_MANY_OPEN_FILES   4u
 #define ERROR_INVALID_BLOCK         9u
 #define ERROR_OUTOFMEMORY           14u
 #define ERROR_BAD_LENGTH            24u
 #define ERROR_GEN_FAILURE           31u
+#define ERROR_SHARING_VIOLATION     32u
+#define ERROR_HANDLE_EOF            38u
+#define ERROR_FILE_EXISTS           80u
 #define ERROR_NOT_SUPPORTED         50u
 #define ERROR_INVALID_PARAMETER     87u
+#define ERROR_DISK_FULL             112u
+#define ERROR_INVALID_NAME          123u
+#define ERROR_NEGATIVE_SEEK         131u
+#define ERROR_DIR_NOT_EMPTY         145u
+#define ERROR_BAD_PATHNAME          161u
+#define ERROR_FILENAME_EXCED_RANGE  206u
+#define ERROR_DIRECTORY             267u
 #define ERROR_INSUFFICIENT_BUFFER   122u
 #define ERROR_DISCARDED             157u
 #define ERROR_NOT_LOCKED            158u
@@ -118,7 +129,9 @@ typedef union _ULARGE_INTEGER {
 #define ERROR_NOACCESS              998u
 #define ERROR_FILE_INVALID          1006u
 #define ERROR_MAPPED_ALIGNMENT      1132u
+#define ERROR_USER_MAPPED_FILE      1224u
 #define ERROR_PRIVILEGE_NOT_HELD    1314u
+#define ERROR_NO_SYSTEM_RESOURCES   1450u
 #define ERROR_WORKING_SET_QUOTA     1453u
 #define ERROR_COMMITMENT_LIMIT      1455u
 
@@ -162,6 +175,78 @@ typedef union _ULARGE_INTEGER {
 #define SEC_NOCACHE             0x10000000u
 #define SEC_WRITECOMBINE        0x40000000u
 #define SEC_LARGE_PAGES         0x80000000u
+
+/* Section access (file mappings). */
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000u
+#define SECTION_QUERY           0x0001u
+#define SECTION_MAP_WRITE       0x0002u
+#define SECTION_MAP_READ        0x0004u
+#define SECTION_MAP_EXECUTE     0x0008u
+#define SECTION_EXTEND_SIZE     0x0010u
+#define SECTION_ALL_ACCESS      0x000F001Fu
+#define FILE_MAP_COPY           0x0001u
+#define FILE_MAP_WRITE          SECTION_MAP_WRITE
+#define FILE_MAP_READ           SECTION_MAP_READ
+#define FILE_MAP_ALL_ACCESS     SECTION_ALL_ACCESS
+#define FILE_MAP_EXECUTE        0x0020u
+
+/* Handles. */
+#define HANDLE_FLAG_INHERIT             0x1u
+#define HANDLE_FLAG_PROTECT_FROM_CLOSE  0x2u
+#define DUPLICATE_CLOSE_SOURCE          0x1u
+#define DUPLICATE_SAME_ACCESS           0x2u
+
+/* Files. */
+#define GENERIC_READ            0x80000000u
+#define GENERIC_WRITE           0x40000000u
+#define GENERIC_EXECUTE         0x20000000u
+#define GENERIC_ALL             0x10000000u
+#define FILE_READ_DATA          0x0001u
+#define FILE_WRITE_DATA         0x0002u
+#define FILE_APPEND_DATA        0x0004u
+#define FILE_EXECUTE            0x0020u
+#define DELETE                  0x00010000u
+#define FILE_SHARE_READ         0x1u
+#define FILE_SHARE_WRITE        0x2u
+#define FILE_SHARE_DELETE       0x4u
+#define CREATE_NEW              1u
+#define CREATE_ALWAYS           2u
+#define OPEN_EXISTING           3u
+#define OPEN_ALWAYS             4u
+#define TRUNCATE_EXISTING       5u
+#define FILE_ATTRIBUTE_READONLY     0x00000001u
+#define FILE_ATTRIBUTE_HIDDEN       0x00000002u
+#define FILE_ATTRIBUTE_SYSTEM       0x00000004u
+#define FILE_ATTRIBUTE_ARCHIVE      0x00000020u
+#define FILE_ATTRIBUTE_NORMAL       0x00000080u
+#define FILE_ATTRIBUTE_TEMPORARY    0x00000100u
+#define FILE_FLAG_WRITE_THROUGH     0x80000000u
+#define FILE_FLAG_OVERLAPPED        0x40000000u
+#define FILE_FLAG_NO_BUFFERING      0x20000000u
+#define FILE_FLAG_RANDOM_ACCESS     0x10000000u
+#define FILE_FLAG_SEQUENTIAL_SCAN   0x08000000u
+#define FILE_FLAG_DELETE_ON_CLOSE   0x04000000u
+#define FILE_BEGIN              0u
+#define FILE_CURRENT            1u
+#define FILE_END                2u
+#define INVALID_FILE_SIZE       0xFFFFFFFFu
+#define INVALID_SET_FILE_POINTER 0xFFFFFFFFu
+
+typedef struct _SECURITY_ATTRIBUTES {
+    DWORD nLength;
+    LPVOID lpSecurityDescriptor;
+    BOOL bInheritHandle;
+} SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
+typedef struct _OVERLAPPED {
+    ULONG_PTR Internal;
+    ULONG_PTR InternalHigh;
+    union {
+        struct { DWORD Offset; DWORD OffsetHigh; };
+        PVOID Pointer;
+    };
+    HANDLE hEvent;
+} OVERLAPPED, *LPOVERLAPPED;
 
 typedef struct _MEMORY_BASIC_INFORMATION {
     PVOID BaseAddress;
@@ -524,6 +609,48 @@ WINMEM_API UINT winmem_ResetWriteWatch(LPVOID base, SIZE_T size);
  * See docs/EXCEPTIONS.md. */
 WINMEM_API const char *winmem_write_watch_mechanism(void);
 
+/* Handles (kernel objects: files and file mappings). */
+WINMEM_API BOOL winmem_CloseHandle(HANDLE handle);
+WINMEM_API BOOL winmem_DuplicateHandle(HANDLE source_process, HANDLE source, HANDLE target_process,
+                                       LPHANDLE target, DWORD access, BOOL inherit, DWORD options);
+WINMEM_API BOOL winmem_GetHandleInformation(HANDLE handle, LPDWORD flags);
+WINMEM_API BOOL winmem_SetHandleInformation(HANDLE handle, DWORD mask, DWORD flags);
+
+/* Files, as much as mapping them needs.  The A functions take UTF-8. */
+WINMEM_API HANDLE winmem_CreateFileA(LPCSTR name, DWORD access, DWORD share,
+                                     LPSECURITY_ATTRIBUTES security, DWORD disposition,
+                                     DWORD flags, HANDLE template_file);
+WINMEM_API HANDLE winmem_CreateFileW(LPCWSTR name, DWORD access, DWORD share,
+                                     LPSECURITY_ATTRIBUTES security, DWORD disposition,
+                                     DWORD flags, HANDLE template_file);
+WINMEM_API BOOL winmem_DeleteFileA(LPCSTR name);
+WINMEM_API BOOL winmem_DeleteFileW(LPCWSTR name);
+WINMEM_API BOOL winmem_ReadFile(HANDLE file, LPVOID buffer, DWORD size, LPDWORD done,
+                                LPOVERLAPPED overlapped);
+WINMEM_API BOOL winmem_WriteFile(HANDLE file, LPCVOID buffer, DWORD size, LPDWORD done,
+                                 LPOVERLAPPED overlapped);
+WINMEM_API DWORD winmem_SetFilePointer(HANDLE file, LONG distance, PLONG distance_high, DWORD method);
+WINMEM_API BOOL winmem_SetFilePointerEx(HANDLE file, LARGE_INTEGER distance, PLARGE_INTEGER position,
+                                        DWORD method);
+WINMEM_API BOOL winmem_SetEndOfFile(HANDLE file);
+WINMEM_API DWORD winmem_GetFileSize(HANDLE file, LPDWORD size_high);
+WINMEM_API BOOL winmem_GetFileSizeEx(HANDLE file, PLARGE_INTEGER size);
+WINMEM_API BOOL winmem_FlushFileBuffers(HANDLE file);
+
+/* File mappings (sections) and named shared memory. */
+WINMEM_API HANDLE winmem_CreateFileMappingA(HANDLE file, LPSECURITY_ATTRIBUTES security, DWORD protect,
+                                            DWORD size_high, DWORD size_low, LPCSTR name);
+WINMEM_API HANDLE winmem_CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES security, DWORD protect,
+                                            DWORD size_high, DWORD size_low, LPCWSTR name);
+WINMEM_API HANDLE winmem_OpenFileMappingA(DWORD access, BOOL inherit, LPCSTR name);
+WINMEM_API HANDLE winmem_OpenFileMappingW(DWORD access, BOOL inherit, LPCWSTR name);
+WINMEM_API LPVOID winmem_MapViewOfFile(HANDLE mapping, DWORD access, DWORD offset_high,
+                                       DWORD offset_low, SIZE_T size);
+WINMEM_API LPVOID winmem_MapViewOfFileEx(HANDLE mapping, DWORD access, DWORD offset_high,
+                                         DWORD offset_low, SIZE_T size, LPVOID address);
+WINMEM_API BOOL winmem_UnmapViewOfFile(LPCVOID address);
+WINMEM_API BOOL winmem_FlushViewOfFile(LPCVOID address, SIZE_T size);
+
 /* Heaps. */
 WINMEM_API HANDLE winmem_GetProcessHeap(void);
 WINMEM_API DWORD winmem_GetProcessHeaps(DWORD count, PHANDLE heaps);
@@ -865,6 +992,41 @@ static inline void winmem_MemoryBarrier(void) { __atomic_thread_fence(__ATOMIC_S
 #define VirtualUnlock                   winmem_VirtualUnlock
 #define GetWriteWatch                   winmem_GetWriteWatch
 #define ResetWriteWatch                 winmem_ResetWriteWatch
+#define CloseHandle                     winmem_CloseHandle
+#define DuplicateHandle                 winmem_DuplicateHandle
+#define GetHandleInformation            winmem_GetHandleInformation
+#define SetHandleInformation            winmem_SetHandleInformation
+#define CreateFileA                     winmem_CreateFileA
+#define CreateFileW                     winmem_CreateFileW
+#define DeleteFileA                     winmem_DeleteFileA
+#define DeleteFileW                     winmem_DeleteFileW
+#define ReadFile                        winmem_ReadFile
+#define WriteFile                       winmem_WriteFile
+#define SetFilePointer                  winmem_SetFilePointer
+#define SetFilePointerEx                winmem_SetFilePointerEx
+#define SetEndOfFile                    winmem_SetEndOfFile
+#define GetFileSize                     winmem_GetFileSize
+#define GetFileSizeEx                   winmem_GetFileSizeEx
+#define FlushFileBuffers                winmem_FlushFileBuffers
+#define CreateFileMappingA              winmem_CreateFileMappingA
+#define CreateFileMappingW              winmem_CreateFileMappingW
+#define OpenFileMappingA                winmem_OpenFileMappingA
+#define OpenFileMappingW                winmem_OpenFileMappingW
+#define MapViewOfFile                   winmem_MapViewOfFile
+#define MapViewOfFileEx                 winmem_MapViewOfFileEx
+#define UnmapViewOfFile                 winmem_UnmapViewOfFile
+#define FlushViewOfFile                 winmem_FlushViewOfFile
+#ifdef UNICODE
+#define CreateFile                      winmem_CreateFileW
+#define DeleteFile                      winmem_DeleteFileW
+#define CreateFileMapping               winmem_CreateFileMappingW
+#define OpenFileMapping                 winmem_OpenFileMappingW
+#else
+#define CreateFile                      winmem_CreateFileA
+#define DeleteFile                      winmem_DeleteFileA
+#define CreateFileMapping               winmem_CreateFileMappingA
+#define OpenFileMapping                 winmem_OpenFileMappingA
+#endif
 #define GetProcessHeap                  winmem_GetProcessHeap
 #define GetProcessHeaps                 winmem_GetProcessHeaps
 #define HeapCreate                      winmem_HeapCreate
