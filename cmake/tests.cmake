@@ -19,6 +19,8 @@ foreach(src ${CONFORMANCE_TESTS})
   target_include_directories(conf_${name} BEFORE PRIVATE
     ${CMAKE_SOURCE_DIR}/include/compat ${CMAKE_SOURCE_DIR}/include)
   target_link_libraries(conf_${name} PRIVATE winmem_static)
+  # L"..." is UTF-16 in a Win32 program, as Winelib builds it (DESIGN.md).
+  target_compile_options(conf_${name} PRIVATE -fshort-wchar)
   add_test(NAME conformance/${name} COMMAND conf_${name})
 endforeach()
 # Write watch again with the fallback mechanism the host-supported one hides.

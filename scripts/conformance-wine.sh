@@ -9,6 +9,7 @@ mkdir -p "$out"
 wine=/usr/lib/wine/wine64
 export WINEDEBUG=-all WINEPREFIX="${WINEPREFIX:-$out/prefix}"
 passed=0 failed=0
+cd "$out"        # tests that make files make them here
 for src in "$top"/tests/conformance/*.c; do
   name=$(basename "$src" .c)
   x86_64-w64-mingw32-gcc -O1 -g -Wall -Werror -I"$top/tests/conformance" "$src" -o "$out/$name.exe" -lole32 -luuid -lpthread

@@ -3,8 +3,9 @@
  * page states and protections, the commit charge and page locks.
  *
  * Objects
- *   struct vm_alloc   one allocation: a reservation made by VirtualAlloc (or,
- *                     later, a view).  Its base is 64 KiB-aligned; it covers
+ *   struct vm_alloc   one allocation: a reservation made by VirtualAlloc, or
+ *                     a view of a section (MapViewOfFile, type MEM_MAPPED,
+ *                     its pages a file's, mapped shared or copy-on-write).  Its base is 64 KiB-aligned; it covers
  *                     `size` bytes (whole pages) and holds `host_size` bytes of
  *                     host address space (size rounded up to the granularity:
  *                     the tail belongs to nobody and reads as free, V3.4).
@@ -30,7 +31,9 @@
  *   R5. A reserved run has protection 0 and no run flags.
  *   R6. alloc->committed and alloc->locked are the byte sums of its committed
  *       and locked runs; the process's commit charge and locked bytes are the
- *       sums over all allocations.
+ *       sums over all allocations (the charge over private ones only: a
+ *       view's pages are its section's, charged to no process, as
+ *       Windows keeps sections out of a process's private bytes).
  *   R7. The host protection of every page equals vm_host_prot() of its run
  *       (checked against /proc/self/maps by the stress test, not here).
  *
@@ -63,6 +66,7 @@ enum vm_state { VM_RESERVED = 1, VM_COMMITTED = 2 };
 #define VM_ALLOC_LARGE_PAGES 0x2u
 #define VM_ALLOC_TOP_DOWN    0x4u
 
+struct vm_view_hooks;
 struct vm_alloc {
     uintptr_t base;
     size_t size;
@@ -73,6 +77,15 @@ struct vm_alloc {
     size_t committed;       /* bytes */
     size_t locked;          /* bytes */
     struct vm_watch *watch; /* MEM_WRITE_WATCH state, or NULL (vm_watch.c) */
+    /* A view's: its section layer's record and hooks, and the most access a
+     * page of it may be given (its section's protection, as the view's
+     * access allows: M4.3). */
+    void *view;
+    const struct vm_view_hooks *hooks;
+    DWORD max_protect;
+    int view_fd;                /* the file and where the view starts in it */
+    uint64_t view_offset;
+    bool view_copy;             /* mapped copy-on-write (FILE_MAP_COPY) */
 };
 
 struct vm_run {
@@ -115,6 +128,38 @@ DWORD vm_reset_undo(uintptr_t start, uintptr_t end);
 DWORD vm_lock_pages(uintptr_t start, uintptr_t end);
 DWORD vm_unlock_pages(uintptr_t start, uintptr_t end);
 void vm_trim_working_set(void);
+
+/* ---------------------------------------------------------------- views */
+/* What the section layer hears from vm about a view, under the registry
+ * lock.  commit: VirtualAlloc(MEM_COMMIT) of [start, end) in a view of a
+ * SEC_RESERVE section; the section records the pages as committed (every
+ * view of it then shows them) and returns 0, or an error and nothing
+ * changes. */
+struct vm_view_hooks {
+    DWORD (*commit)(void *view, uintptr_t start, uintptr_t end);
+    /* Whether the section has the page at addr of the view committed (by
+     * this process or another). */
+    bool (*committed)(void *view, uintptr_t addr);
+};
+/* Maps size bytes of fd from offset as a new view at addr (64 KiB-aligned,
+ * or 0 for anywhere): shared, or copy-on-write with copy; its pages
+ * committed with protect, or reserved (protect is then the allocation's
+ * protection only) when !committed.  max_protect bounds VirtualProtect. */
+DWORD vm_map_view(uintptr_t addr, size_t size, int fd, uint64_t offset, DWORD protect,
+                  DWORD max_protect, bool committed, bool copy, void *view,
+                  const struct vm_view_hooks *hooks, uintptr_t *out);
+/* Marks [start, end) of view a committed with protect, without the hook:
+ * for the section when another view of it committed those pages. */
+DWORD vm_view_commit(struct vm_alloc *a, uintptr_t start, uintptr_t end, DWORD protect);
+/* Brings the reserved pages of [start, end) in view a that its section has
+ * committed meanwhile (another process did) to committed. */
+void vm_view_sync(struct vm_alloc *a, uintptr_t start, uintptr_t end);
+/* True when protect is within what view a allows (M4.3). */
+bool vm_view_allows(const struct vm_alloc *a, DWORD protect);
+static inline bool vm_is_copy_on_write(DWORD protect)
+{
+    return (protect & 0xFF) == PAGE_WRITECOPY || (protect & 0xFF) == PAGE_EXECUTE_WRITECOPY;
+}
 
 /* VirtualQuery's answer for the page at addr (already below the maximum). */
 void vm_query(uintptr_t addr, MEMORY_BASIC_INFORMATION *mbi);

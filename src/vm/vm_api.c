@@ -144,7 +144,8 @@ WINMEM_API LPVOID winmem_VirtualAlloc(LPVOID address, SIZE_T size, DWORD type, D
     struct vm_alloc *a;
     DWORD err = ERROR_INVALID_ADDRESS;                         /* V4.2, V4.4 */
     if (vm_range_in_alloc(start, end, &a))
-        err = vm_commit(start, end, protect);
+        err = a->view && !vm_view_allows(a, protect) ? ERROR_INVALID_PARAMETER   /* M12 */
+                                                     : vm_commit(start, end, protect);
     vm_unlock();
     return err ? fail_ptr(err) : (LPVOID)start;
 }
@@ -203,6 +204,8 @@ WINMEM_API BOOL winmem_VirtualProtect(LPVOID address, SIZE_T size, DWORD protect
         err = ERROR_INVALID_ADDRESS;                           /* V7.1, V7.5 */
     else if (a->type == MEM_PRIVATE && !vm_protect_valid(protect, true))
         err = ERROR_INVALID_PARAMETER;                         /* V7.3 */
+    else if (a->view && !vm_view_allows(a, protect))
+        err = ERROR_INVALID_PARAMETER;                         /* M4.3 */
     if (!err) {
         /* V7.6: a caching modifier the allocation was not made with is ignored. */
         if (!(a->protect & (PAGE_NOCACHE | PAGE_WRITECOMBINE)))

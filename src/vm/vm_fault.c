@@ -48,6 +48,11 @@ enum vm_fault_verdict vm_fault_check(uintptr_t addr, int access)
         return verdict;
     vm_lock();
     struct vm_run *r = vm_run_at(page);
+    if (r && r->state == VM_RESERVED && r->alloc->view) {
+        /* A page of a view that another process committed (M12.2). */
+        vm_view_sync(r->alloc, page, page + vm_page_size());
+        r = vm_run_at(page);
+    }
     if (r && r->state == VM_COMMITTED) {
         DWORD old;
         if ((verdict = vm_watch_fault(r, page, access)) == VM_FAULT_RETRY) {

@@ -28,6 +28,36 @@ static DWORD win32_prot(int prot, bool copy_on_write)
     return r ? PAGE_READONLY : PAGE_NOACCESS;
 }
 
+/* Copy-on-write pages of a view that were written are the process's own
+ * now and read PAGE_READWRITE (M6.3); the answer covers the pages from
+ * page on that are alike. */
+static void query_copies(uintptr_t page, uintptr_t end, MEMORY_BASIC_INFORMATION *mbi)
+{
+    enum { BATCH = 64 };
+    size_t size = vm_page_size();
+    bool copied[BATCH];
+    bool first = false;
+    uintptr_t at = page;
+    while (at < end) {
+        size_t n = (end - at) / size < BATCH ? (end - at) / size : BATCH;
+        if (os_pages_copied((void *)at, n, copied) != 0)
+            return;                       /* no pagemap: as mapped */
+        if (at == page)
+            first = copied[0];
+        size_t i = 0;
+        while (i < n && copied[i] == first)
+            i++;
+        at += i * size;
+        if (i < n)
+            break;
+    }
+    mbi->RegionSize = at - page;
+    if (first)
+        mbi->Protect = (mbi->Protect & ~0xFFu) |
+                       ((mbi->Protect & 0xFF) == PAGE_EXECUTE_WRITECOPY ? PAGE_EXECUTE_READWRITE
+                                                                         : PAGE_READWRITE);
+}
+
 static void query_own(const struct vm_run *run, uintptr_t page, MEMORY_BASIC_INFORMATION *mbi)
 {
     const struct vm_alloc *a = run->alloc;
@@ -43,6 +73,8 @@ static void query_own(const struct vm_run *run, uintptr_t page, MEMORY_BASIC_INF
     mbi->State = run->state == VM_COMMITTED ? MEM_COMMIT : MEM_RESERVE;
     mbi->Protect = run->state == VM_COMMITTED ? run->protect : 0;
     mbi->Type = a->type;
+    if (a->view && run->state == VM_COMMITTED && vm_is_copy_on_write(run->protect))
+        query_copies(page, end, mbi);
 }
 
 /* [page, hi) holds nothing of winmem's; lo is where the previous winmem
@@ -84,6 +116,10 @@ void vm_query(uintptr_t addr, MEMORY_BASIC_INFORMATION *mbi)
     mbi->PartitionId = 0;
     vm_lock();
     struct vm_run *run = vm_run_at(page);
+    if (run && run->state == VM_RESERVED && run->alloc->view) {
+        vm_view_sync(run->alloc, run->start, run->end);    /* what others committed (M12.2) */
+        run = vm_run_at(page);
+    }
     if (run) {
         query_own(run, page, mbi);
         vm_unlock();

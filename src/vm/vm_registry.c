@@ -319,11 +319,16 @@ DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
     size_t newly = vm_range_bytes(start, end, VM_RESERVED);
     if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
-    if (newly && !vm_charge_take(newly))
+    bool charged = a->type == MEM_PRIVATE;      /* a view's pages are its section's */
+    if (newly && charged && !vm_charge_take(newly))
         return ERROR_COMMITMENT_LIMIT;
+    DWORD hooked = newly && a->hooks ? a->hooks->commit(a->view, start, end) : 0;
+    if (hooked)
+        return hooked;
     int err = os_protect((void *)start, end - start, vm_host_prot(protect));
     if (err) {
-        vm_charge_give(newly);
+        if (charged)
+            vm_charge_give(newly);
         restore_host(start, end);
         return host_error(err);
     }
@@ -369,6 +374,7 @@ DWORD vm_decommit(uintptr_t start, uintptr_t end)
     return 0;
 }
 
+
 DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
 {
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
@@ -376,7 +382,15 @@ DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
     if (!reserve_runs(2))
         return ERROR_NOT_ENOUGH_MEMORY;
     *old = vm_run_at(start)->protect;                          /* V7.4 */
-    int err = os_protect((void *)start, end - start, vm_host_prot(protect));
+    struct vm_alloc *a = vm_run_at(start)->alloc;
+    int err;
+    if (a->view && !a->view_copy && vm_is_copy_on_write(protect))
+        /* Copy-on-write pages of a shared view: the same file pages mapped
+         * privately, so that a write makes this view a copy (M6). */
+        err = os_map_file((void *)start, end - start, vm_host_prot(protect), false, a->view_fd,
+                          a->view_offset + (start - a->base));
+    else
+        err = os_protect((void *)start, end - start, vm_host_prot(protect));
     if (err) {
         restore_host(start, end);
         return host_error(err);
@@ -394,7 +408,8 @@ DWORD vm_protect(uintptr_t start, uintptr_t end, DWORD protect, DWORD *old)
  * the caller's to unmap or keep. */
 static void forget(struct vm_alloc *a)
 {
-    vm_charge_give(a->committed);
+    if (a->type == MEM_PRIVATE)
+        vm_charge_give(a->committed);
     vm_locked_bytes -= a->locked;
     vm_reserved_bytes -= a->host_size;
     struct vm_run *r = vm_run_at(a->base);
@@ -405,6 +420,97 @@ static void forget(struct vm_alloc *a)
     }
     vm_watch_detach(a);
     wm_pool_put(&alloc_pool, a);
+}
+
+/* ---------------------------------------------------------------- views */
+DWORD vm_map_view(uintptr_t addr, size_t size, int fd, uint64_t offset, DWORD protect,
+                  DWORD max_protect, bool committed, bool copy, void *view,
+                  const struct vm_view_hooks *hooks, uintptr_t *out)
+{
+    if (!reserve_runs(1) || !wm_pool_reserve(&alloc_pool, 1))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    vm_warm_tick();
+    if (addr) {
+        struct vm_run *next = vm_run_after(addr);
+        if (vm_run_at(addr) || (next && next->start < addr + size))
+            return ERROR_INVALID_ADDRESS;                      /* M3.4 */
+        vm_warm_evict(addr, wm_align_up(size, VM_GRANULARITY));
+    }
+    size_t host_size = wm_align_up(size, VM_GRANULARITY);
+    DWORD err = vm_space_map(&addr, host_size, OS_PROT_NONE, 0);
+    if (err)
+        return err;
+    int prot = committed ? vm_host_prot(protect) : OS_PROT_NONE;
+    if (os_map_file((void *)addr, size, prot, !copy, fd, offset) != 0) {
+        os_unmap((void *)addr, host_size);
+        vm_space_released(addr);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    struct vm_alloc *a = wm_pool_get(&alloc_pool);
+    *a = (struct vm_alloc){ .base = addr, .size = size, .host_size = host_size,
+                            .protect = protect, .type = MEM_MAPPED,
+                            .committed = committed ? size : 0, .view = view, .hooks = hooks,
+                            .max_protect = max_protect, .view_fd = fd, .view_offset = offset,
+                            .view_copy = copy };
+    struct vm_run *r = wm_pool_get(&run_pool);
+    *r = (struct vm_run){ .start = addr, .end = addr + size, .alloc = a,
+                          .protect = committed ? protect : 0,
+                          .state = committed ? VM_COMMITTED : VM_RESERVED };
+    run_insert(r, run_le(addr));
+    vm_reserved_bytes += host_size;
+    *out = addr;
+    return 0;
+}
+
+DWORD vm_view_commit(struct vm_alloc *a, uintptr_t start, uintptr_t end, DWORD protect)
+{
+    WM_ASSERT(a->view && start >= a->base && end <= a->base + a->size);
+    const struct vm_view_hooks *hooks = a->hooks;
+    a->hooks = NULL;                          /* the section already knows */
+    DWORD err = vm_commit(start, end, protect);
+    a->hooks = hooks;
+    return err;
+}
+
+void vm_view_sync(struct vm_alloc *a, uintptr_t start, uintptr_t end)
+{
+    size_t page = vm_page_size();
+    if (!a->hooks || !a->hooks->committed || !vm_range_bytes(start, end, VM_RESERVED))
+        return;
+    for (uintptr_t p = start; p < end;) {
+        if (vm_run_at(p)->state != VM_RESERVED || !a->hooks->committed(a->view, p)) {
+            p += page;
+            continue;
+        }
+        uintptr_t q = p + page;
+        while (q < end && vm_run_at(q)->state == VM_RESERVED && a->hooks->committed(a->view, q))
+            q += page;
+        vm_view_commit(a, p, q, a->protect);
+        p = q;
+    }
+}
+
+/* The rights a protection grants: read, write, copy-on-write, execute. */
+static unsigned rights(DWORD protect)
+{
+    switch (protect & 0xFF) {
+    case PAGE_READONLY:          return 1;
+    case PAGE_READWRITE:         return 1 | 2;
+    case PAGE_WRITECOPY:         return 1 | 4;
+    case PAGE_EXECUTE:           return 8;
+    case PAGE_EXECUTE_READ:      return 1 | 8;
+    case PAGE_EXECUTE_READWRITE: return 1 | 2 | 8;
+    case PAGE_EXECUTE_WRITECOPY: return 1 | 4 | 8;
+    default:                     return 0;
+    }
+}
+
+bool vm_view_allows(const struct vm_alloc *a, DWORD protect)
+{
+    unsigned want = rights(protect), have = rights(a->max_protect);
+    if (have & 2)
+        have |= 4;              /* a writable view may also be made copy-on-write */
+    return (want & ~have) == 0;
 }
 
 DWORD vm_release(struct vm_alloc *a)
@@ -647,7 +753,7 @@ bool vm_validate(const char **why)
             covered = cur->base;
             committed = locked = 0;
             reserved += cur->host_size;
-            charge += cur->committed;
+            charge += cur->type == MEM_PRIVATE ? cur->committed : 0;
             all_locked += cur->locked;
         } else if (prev && mergeable(prev, r)) {
             return *why = "equal neighbouring runs were not merged", false;
