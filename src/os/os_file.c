@@ -55,78 +55,56 @@ int os_file_close(int fd)
     return close(fd) == 0 || errno == EINTR ? 0 : errno;
 }
 
-/* Read and write loop over short transfers and EINTR, stopping at the end
- * of the file (read) or at the first error after some bytes moved. */
-int os_file_read(int fd, void *buf, size_t n, size_t *done)
+/* One loop for the four transfers: over short transfers and EINTR, at the
+ * file position or (at) from offset.  A read stops at the end of
+ * the file, and an error after some bytes moved ends it with those; a
+ * write that moves nothing (a full device) or fails is an error. */
+static int transfer(int fd, char *buf, size_t n, bool at, uint64_t offset, bool write_it,
+                    size_t *done)
 {
     size_t total = 0;
+    int err = 0;
     while (total < n) {
-        ssize_t k = read(fd, (char *)buf + total, n - total);
+        size_t left = n - total;
+        off_t where = (off_t)(offset + total);      /* past 2^63: negative, EINVAL */
+        ssize_t k = write_it ? (at ? pwrite(fd, buf + total, left, where)
+                                   : write(fd, buf + total, left))
+                             : (at ? pread(fd, buf + total, left, where)
+                                   : read(fd, buf + total, left));
         if (k < 0 && errno == EINTR)
             continue;
-        if (k < 0) {
-            *done = total;
-            return total ? 0 : errno;
+        if (k > 0) {
+            total += (size_t)k;
+            continue;
         }
-        if (k == 0)
-            break;
-        total += (size_t)k;
+        if (write_it)
+            err = k < 0 ? errno : ENOSPC;
+        else if (k < 0 && !total)
+            err = errno;
+        break;
     }
     *done = total;
-    return 0;
+    return err;
+}
+
+int os_file_read(int fd, void *buf, size_t n, size_t *done)
+{
+    return transfer(fd, buf, n, false, 0, false, done);
 }
 
 int os_file_write(int fd, const void *buf, size_t n, size_t *done)
 {
-    size_t total = 0;
-    while (total < n) {
-        ssize_t k = write(fd, (const char *)buf + total, n - total);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            *done = total;
-            return k < 0 ? errno : ENOSPC;
-        }
-        total += (size_t)k;
-    }
-    *done = total;
-    return 0;
+    return transfer(fd, (char *)buf, n, false, 0, true, done);
 }
 
 int os_file_pread(int fd, void *buf, size_t n, uint64_t offset, size_t *done)
 {
-    size_t total = 0;
-    while (total < n) {
-        ssize_t k = pread(fd, (char *)buf + total, n - total, (off_t)(offset + total));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            *done = total;
-            return total ? 0 : errno;
-        }
-        if (k == 0)
-            break;
-        total += (size_t)k;
-    }
-    *done = total;
-    return 0;
+    return transfer(fd, buf, n, true, offset, false, done);
 }
 
 int os_file_pwrite(int fd, const void *buf, size_t n, uint64_t offset, size_t *done)
 {
-    size_t total = 0;
-    while (total < n) {
-        ssize_t k = pwrite(fd, (const char *)buf + total, n - total, (off_t)(offset + total));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            *done = total;
-            return k < 0 ? errno : ENOSPC;
-        }
-        total += (size_t)k;
-    }
-    *done = total;
-    return 0;
+    return transfer(fd, (char *)buf, n, true, offset, true, done);
 }
 
 int os_file_seek(int fd, int64_t offset, int whence, uint64_t *position)

@@ -264,8 +264,9 @@ static DWORD host_error(int err)
 }
 
 /* --------------------------------------------------------- state changes */
-DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
-                 DWORD commit_protect, uintptr_t *out)
+/* Metadata for one new allocation, and [addr, addr + size) free when addr
+ * is given (spans kept warm there are given up); 0 or the error. */
+static DWORD make_room(uintptr_t addr, size_t size)
 {
     if (!reserve_runs(1) || !wm_pool_reserve(&alloc_pool, 1))
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -273,16 +274,25 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
     if (addr) {
         struct vm_run *next = vm_run_after(addr);
         if (vm_run_at(addr) || (next && next->start < addr + size))
-            return ERROR_INVALID_ADDRESS;                      /* V3.3 */
+            return ERROR_INVALID_ADDRESS;
         vm_warm_evict(addr, wm_align_up(size, VM_GRANULARITY));   /* free to the program */
     }
+    return 0;
+}
+
+DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
+                 DWORD commit_protect, uintptr_t *out)
+{
+    DWORD err = make_room(addr, size);                         /* V3.3 */
+    if (err)
+        return err;
     if (commit_protect && !vm_charge_take(size))
         return ERROR_COMMITMENT_LIMIT;
     /* The whole granule is held at the host, so nothing else can be mapped
      * in the unused tail (V3.4); the tail stays inaccessible and reads free. */
     size_t host_size = wm_align_up(size, VM_GRANULARITY);
     int prot = commit_protect ? vm_host_prot(commit_protect) : OS_PROT_NONE;
-    DWORD err = vm_space_map(&addr, host_size, host_size > size ? OS_PROT_NONE : prot, flags);
+    err = vm_space_map(&addr, host_size, host_size > size ? OS_PROT_NONE : prot, flags);
     if (!err && host_size > size && prot != OS_PROT_NONE &&
         os_protect((void *)addr, size, prot) != 0) {
         os_unmap((void *)addr, host_size);
@@ -427,17 +437,11 @@ DWORD vm_map_view(uintptr_t addr, size_t size, int fd, uint64_t offset, DWORD pr
                   DWORD max_protect, bool committed, bool copy, void *view,
                   const struct vm_view_hooks *hooks, uintptr_t *out)
 {
-    if (!reserve_runs(1) || !wm_pool_reserve(&alloc_pool, 1))
-        return ERROR_NOT_ENOUGH_MEMORY;
-    vm_warm_tick();
-    if (addr) {
-        struct vm_run *next = vm_run_after(addr);
-        if (vm_run_at(addr) || (next && next->start < addr + size))
-            return ERROR_INVALID_ADDRESS;                      /* M3.4 */
-        vm_warm_evict(addr, wm_align_up(size, VM_GRANULARITY));
-    }
+    DWORD err = make_room(addr, size);                         /* M3.4 */
+    if (err)
+        return err;
     size_t host_size = wm_align_up(size, VM_GRANULARITY);
-    DWORD err = vm_space_map(&addr, host_size, OS_PROT_NONE, 0);
+    err = vm_space_map(&addr, host_size, OS_PROT_NONE, 0);
     if (err)
         return err;
     int prot = committed ? vm_host_prot(protect) : OS_PROT_NONE;

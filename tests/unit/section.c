@@ -49,38 +49,31 @@ static void check_all_valid(void)
     CHECK(ok);
 }
 
-/* Runs this program as `self child CASE NAME`, its stdout to a pipe whose
- * read end is returned in *out (or -1); its pid. */
-static pid_t spawn(const char *what, const char *name, int *out)
+/* A child: this program run as `self child CASE NAME`, its stdin and
+ * stdout pipes to the parent. */
+struct kid { pid_t pid; int to, from; };
+
+static struct kid spawn(const char *what, const char *name)
 {
-    int p[2] = { -1, -1 };
-    if (out && pipe(p) != 0)
-        return -1;
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0)
+        return (struct kid){ -1, -1, -1 };
     pid_t pid = fork();
     if (pid == 0) {
-        if (out) {
-            dup2(p[1], 1);
-            close(p[0]);
-            close(p[1]);
-        }
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
         execl(self, self, "child", what, name, (char *)NULL);
         _exit(127);
     }
-    if (out) {
-        close(p[1]);
-        *out = p[0];
-    }
-    return pid;
+    close(in[0]);
+    close(out[1]);
+    return (struct kid){ pid, in[1], out[0] };
 }
 
-static int wait_for(pid_t pid)
-{
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* A line from fd (the child's "ready" and the like). */
+/* A line from fd: a child's from its parent, or the parent's from a child
+ * (its "ready" and the like). */
 static void read_line(int fd, char *buf, size_t room)
 {
     size_t n = 0;
@@ -88,6 +81,25 @@ static void read_line(int fd, char *buf, size_t room)
         n++;
     buf[n] = '\0';
 }
+
+static void hear(const struct kid *k, char *buf, size_t room) { read_line(k->from, buf, room); }
+
+/* Lets a child that waits for a line go on. */
+static void tell(const struct kid *k)
+{
+    CHECK(write(k->to, "x\n", 2) == 2);
+}
+
+/* Its exit status, 128 + the signal when one ended it. */
+static int finish(struct kid *k)
+{
+    int status = 0;
+    close(k->to);
+    close(k->from);
+    waitpid(k->pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 
 /* ---------------------------------------------------------------- children */
 /* Each returns its exit status: 0 when everything it expected held. */
@@ -191,7 +203,8 @@ static void shared_between_processes(void)
     if (!p)
         return;
     strcpy(p, "from the parent");
-    CHECK_EQ(wait_for(spawn("open-write", name, NULL)), 0);
+    struct kid k = spawn("open-write", name);
+    CHECK_EQ(finish(&k), 0);
     CHECK(!strcmp(p + 4096, "from the child"));
     UnmapViewOfFile(p);
     CloseHandle(h);
@@ -209,29 +222,15 @@ static void name_survives_creator(void)
     name_of(name, sizeof name, "survives");
     HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 65536, name);
     CHECK(h != NULL);
-    int to_child[2], from_child[2];
-    CHECK(pipe(to_child) == 0 && pipe(from_child) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(to_child[0], 0);
-        dup2(from_child[1], 1);
-        close(to_child[1]);
-        close(from_child[0]);
-        execl(self, self, "child", "hold", name, (char *)NULL);
-        _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    read_line(from_child[0], line, sizeof line);
+    struct kid k = spawn("hold", name);
+    hear(&k, line, sizeof line);
     CHECK(!strcmp(line, "open"));
     CHECK(CloseHandle(h));
     HANDLE again = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
     CHECK(again != NULL);                      /* the child's handle keeps the name */
     CloseHandle(again);
-    CHECK(write(to_child[1], "x\n", 2) == 2);
-    CHECK_EQ(wait_for(pid), 0);
-    close(to_child[1]);
-    close(from_child[0]);
+    tell(&k);
+    CHECK_EQ(finish(&k), 0);
     SetLastError(0);
     CHECK(OpenFileMappingA(FILE_MAP_READ, FALSE, name) == NULL);
     CHECK_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
@@ -254,16 +253,14 @@ static void killed_holder_leaves_nothing(void)
 {
     char name[128], line[32];
     name_of(name, sizeof name, "killed");
-    int out;
-    pid_t pid = spawn("create-and-wait", name, &out);
-    read_line(out, line, sizeof line);
+    struct kid k = spawn("create-and-wait", name);
+    hear(&k, line, sizeof line);
     CHECK(!strcmp(line, "created"));
     HANDLE seen = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
     CHECK(seen != NULL);                       /* alive while the child is */
     CloseHandle(seen);
-    kill(pid, SIGKILL);
-    CHECK_EQ(wait_for(pid), 128 + SIGKILL);
-    close(out);
+    kill(k.pid, SIGKILL);
+    CHECK_EQ(finish(&k), 128 + SIGKILL);
     SetLastError(0);
     CHECK(OpenFileMappingA(FILE_MAP_READ, FALSE, name) == NULL);
     CHECK_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
@@ -281,25 +278,12 @@ static void creation_race_makes_one(void)
 {
     char name[128], line[32];
     name_of(name, sizeof name, "race");
-    int to[RACERS][2], out[RACERS];
-    pid_t pid[RACERS];
-    for (int i = 0; i < RACERS; i++) {
-        CHECK(pipe(to[i]) == 0);
-        int from[2];
-        CHECK(pipe(from) == 0);
-        if ((pid[i] = fork()) == 0) {
-            dup2(to[i][0], 0);
-            dup2(from[1], 1);
-            execl(self, self, "child", "race", name, (char *)NULL);
-            _exit(127);
-        }
-        close(to[i][0]);
-        close(from[1]);
-        out[i] = from[0];
-    }
+    struct kid k[RACERS];
+    for (int i = 0; i < RACERS; i++)
+        k[i] = spawn("race", name);
     int created = 0, existed = 0;
     for (int i = 0; i < RACERS; i++) {
-        read_line(out[i], line, sizeof line);
+        hear(&k[i], line, sizeof line);
         created += !strcmp(line, "0");
         existed += !strcmp(line, "183");
     }
@@ -312,10 +296,8 @@ static void creation_race_makes_one(void)
         UnmapViewOfFile(p);
     CloseHandle(h);
     for (int i = 0; i < RACERS; i++) {
-        CHECK(write(to[i][1], "x\n", 2) == 2);
-        CHECK_EQ(wait_for(pid[i]), 0);
-        close(to[i][1]);
-        close(out[i]);
+        tell(&k[i]);
+        CHECK_EQ(finish(&k[i]), 0);
     }
     CHECK_EQ(files_left(), 0);
     check_all_valid();
@@ -333,7 +315,8 @@ static void reserve_commit_seen_elsewhere(void)
         return;
     CHECK(VirtualAlloc(p + 4096, 4096, MEM_COMMIT, PAGE_READWRITE) == p + 4096);
     strcpy(p + 4096, "committed by the parent");
-    CHECK_EQ(wait_for(spawn("reserved", name, NULL)), 0);
+    struct kid k = spawn("reserved", name);
+    CHECK_EQ(finish(&k), 0);
     UnmapViewOfFile(p);
     CloseHandle(h);
     check_all_valid();
@@ -351,26 +334,14 @@ static void reserve_commit_after_mapping(void)
     CHECK(p != NULL);
     if (!p)
         return;
-    int to[2], from[2];
-    CHECK(pipe(to) == 0 && pipe(from) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(to[0], 0);
-        dup2(from[1], 1);
-        execl(self, self, "child", "reserved-late", name, (char *)NULL);
-        _exit(127);
-    }
-    close(to[0]);
-    close(from[1]);
-    read_line(from[0], line, sizeof line);
+    struct kid k = spawn("reserved-late", name);
+    hear(&k, line, sizeof line);
     CHECK(!strcmp(line, "mapped"));
     CHECK(VirtualAlloc(p + 2 * 4096, 2 * 4096, MEM_COMMIT, PAGE_READWRITE) == p + 2 * 4096);
     strcpy(p + 2 * 4096, "committed later");
-    CHECK(write(to[1], "x\n", 2) == 2);
-    CHECK_EQ(wait_for(pid), 0);
+    tell(&k);
+    CHECK_EQ(finish(&k), 0);
     CHECK_EQ(p[2 * 4096], 'C');
-    close(to[1]);
-    close(from[0]);
     UnmapViewOfFile(p);
     CloseHandle(h);
     check_all_valid();
