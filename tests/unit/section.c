@@ -14,6 +14,10 @@
  *     directory has no file of it (M9.3);
  *   - eight processes creating one name at once make one object: exactly
  *     one of them sees last error 0, all see the same memory;
+ *   - a creator and four openers exchange data through one name;
+ *   - when every holder is killed the name goes all the same;
+ *   - another user (when the test runs as root and can become one) finds no
+ *     object by the name and may not open its file;
  *   - a page of a SEC_RESERVE section committed in one process is committed
  *     in a view another process maps afterwards, and in one it had mapped
  *     before: its next query or touch finds it (M12.2);
@@ -25,6 +29,8 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -170,6 +176,35 @@ static int child(const char *what, const char *name)
         CloseHandle(h);
         return 0;
     }
+    if (!strcmp(what, "opener")) {              /* one of N: answer in slot i, read slot 0 */
+        HANDLE h = OpenFileMappingA(FILE_MAP_WRITE, FALSE, name);
+        long *p = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+        if (!p || p[0] != 4242)
+            return 1;
+        char line[16];
+        read_line(0, line, sizeof line);          /* the slot to write */
+        int slot = atoi(line);
+        p[512 * slot] = 1000 + slot;              /* a page each, so nothing is shared by accident */
+        printf("done\n");
+        fflush(stdout);
+        read_line(0, line, sizeof line);
+        UnmapViewOfFile(p);
+        CloseHandle(h);
+        return 0;
+    }
+    if (!strcmp(what, "stranger")) {            /* another user: neither by name nor by path */
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            return 90;
+        SetLastError(0);
+        HANDLE h = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
+        DWORD err = GetLastError();
+        int fd = open(getenv("WINMEM_TEST_OBJECT"), O_RDONLY);
+        int open_errno = errno;
+        rmdir(section_namespace());               /* its own, empty */
+        if (h || err != ERROR_FILE_NOT_FOUND)
+            return 1;
+        return fd < 0 && open_errno == EACCES ? 0 : 2;
+    }
     if (!strcmp(what, "reserved-late")) {        /* mapped before the parent commits */
         HANDLE h = OpenFileMappingA(FILE_MAP_WRITE, FALSE, name);
         char *p = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
@@ -273,6 +308,87 @@ static void killed_holder_leaves_nothing(void)
     check_all_valid();
 }
 
+/* A creator and N openers exchange data through one named section. */
+#define OPENERS 4
+static void creator_and_openers(void)
+{
+    char name[128], line[32];
+    name_of(name, sizeof name, "openers");
+    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                                  (OPENERS + 1) * 4096, name);
+    long *p = h ? MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0) : NULL;
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    p[0] = 4242;
+    struct kid k[OPENERS];
+    for (int i = 0; i < OPENERS; i++)
+        k[i] = spawn("opener", name);
+    for (int i = 0; i < OPENERS; i++) {
+        char slot[16];
+        snprintf(slot, sizeof slot, "%d\n", i + 1);
+        CHECK(write(k[i].to, slot, strlen(slot)) == (ssize_t)strlen(slot));
+        hear(&k[i], line, sizeof line);
+        CHECK(!strcmp(line, "done"));
+    }
+    int answered = 0;
+    for (int i = 1; i <= OPENERS; i++)
+        answered += p[512 * i] == 1000 + i;
+    CHECK_EQ(answered, OPENERS);
+    for (int i = 0; i < OPENERS; i++) {
+        tell(&k[i]);
+        CHECK_EQ(finish(&k[i]), 0);
+    }
+    UnmapViewOfFile(p);
+    CloseHandle(h);
+    CHECK_EQ(files_left(), 0);
+    check_all_valid();
+}
+
+/* Every holder killed: the name is gone all the same. */
+static void every_holder_killed(void)
+{
+    char name[128], line[32];
+    name_of(name, sizeof name, "all-killed");
+    struct kid creator = spawn("create-and-wait", name);
+    hear(&creator, line, sizeof line);
+    CHECK(!strcmp(line, "created"));
+    struct kid other = spawn("hold", name);
+    hear(&other, line, sizeof line);
+    CHECK(!strcmp(line, "open"));
+    kill(creator.pid, SIGKILL);
+    kill(other.pid, SIGKILL);
+    CHECK_EQ(finish(&creator), 128 + SIGKILL);
+    CHECK_EQ(finish(&other), 128 + SIGKILL);
+    SetLastError(0);
+    CHECK(OpenFileMappingA(FILE_MAP_READ, FALSE, name) == NULL);
+    CHECK_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+    CHECK_EQ(files_left(), 0);
+    check_all_valid();
+}
+
+/* An object is its owner's: another user finds nothing by the name and may
+ * not open the file behind it.  Needs root to become another user. */
+static void other_user_refused(void)
+{
+    if (geteuid() != 0) {
+        printf("  other user: not run (switching users needs root)\n");
+        return;
+    }
+    char name[128], path[600], escaped[128];
+    name_of(name, sizeof name, "owner-only");
+    HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, name);
+    CHECK(h != NULL);
+    snprintf(escaped, sizeof escaped, "%s", name);
+    snprintf(path, sizeof path, "%s/L.%s", section_namespace(), escaped);
+    CHECK(access(path, F_OK) == 0);            /* where the object lives */
+    setenv("WINMEM_TEST_OBJECT", path, 1);
+    struct kid k = spawn("stranger", name);
+    CHECK_EQ(finish(&k), 0);
+    CloseHandle(h);
+    check_all_valid();
+}
+
 #define RACERS 8
 static void creation_race_makes_one(void)
 {
@@ -366,6 +482,9 @@ int main(int argc, char **argv)
     name_survives_creator();
     killed_holder_leaves_nothing();
     creation_race_makes_one();
+    creator_and_openers();
+    every_holder_killed();
+    other_user_refused();
     reserve_commit_seen_elsewhere();
     reserve_commit_after_mapping();
     CHECK_EQ(obj_handle_count(), 0);
