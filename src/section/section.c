@@ -160,8 +160,15 @@ static DWORD attach_shared(struct section *s)
     struct section_shared head;
     size_t done;
     if (os_file_pread(s->fd, &head, sizeof head, 0, &done) != 0 || done != sizeof head ||
-        head.magic != SECTION_MAGIC)
+        head.magic != SECTION_MAGIC || head.type != OBJ_SECTION)
         return ERROR_INVALID_HANDLE;                    /* not a section's file (M10.4) */
+    /* The header is the user's own file: believe no size it gives blindly. */
+    size_t page = os_page_size();
+    uint64_t bitmap = (head.attributes & SEC_RESERVE) ? (head.size / page + 63) / 64 * 8 : 0;
+    if (head.header_bytes % page || head.header_bytes > ((uint64_t)1 << 32) ||
+        head.header_bytes < sizeof head + bitmap || head.size > MAX_SECTION ||
+        head.path[sizeof head.path - 1])
+        return ERROR_INVALID_HANDLE;
     void *p = NULL;
     if (os_map(&p, head.header_bytes, OS_PROT_NONE, 0) != 0 ||
         os_map_file(p, head.header_bytes, OS_PROT_READ | OS_PROT_WRITE, true, s->fd, 0) != 0) {
@@ -229,7 +236,6 @@ static DWORD open_published(const char *path, struct section *s)
         s->fd = s->name_fd = fd;
         DWORD e = attach_shared(s);
         if (!e && s->shared->path[0]) {        /* file-backed: its bytes are the file's */
-            s->name_fd = fd;
             unsigned mode = (BASE_PROTECT(s->protect) == PAGE_READWRITE ||
                              BASE_PROTECT(s->protect) == PAGE_EXECUTE_READWRITE)
                                 ? OS_OPEN_READ | OS_OPEN_WRITE : OS_OPEN_READ;
