@@ -228,7 +228,7 @@ int os_file_anonymous(uint64_t size, int *fd)
         f = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (f < 0)
         return errno;
-    if (ftruncate(f, (off_t)size) != 0) {
+    if (size && ftruncate(f, (off_t)size) != 0) {
         int err = errno;
         close(f);
         return err;

@@ -65,6 +65,8 @@ enum vm_state { VM_RESERVED = 1, VM_COMMITTED = 2 };
 #define VM_ALLOC_WRITE_WATCH 0x1u
 #define VM_ALLOC_LARGE_PAGES 0x2u
 #define VM_ALLOC_TOP_DOWN    0x4u
+#define VM_ALLOC_ALIGN_LARGE 0x8u   /* placement only: on VM_LARGE_ALIGN (large views) */
+#define VM_LARGE_ALIGN       ((uintptr_t)2 << 20)
 
 struct vm_view_hooks;
 struct vm_alloc {

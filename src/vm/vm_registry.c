@@ -441,7 +441,8 @@ DWORD vm_map_view(uintptr_t addr, size_t size, int fd, uint64_t offset, DWORD pr
     if (err)
         return err;
     size_t host_size = wm_align_up(size, VM_GRANULARITY);
-    err = vm_space_map(&addr, host_size, OS_PROT_NONE, 0);
+    bool large = !addr && size >= VM_LARGE_ALIGN && offset % VM_LARGE_ALIGN == 0;
+    err = vm_space_map(&addr, host_size, OS_PROT_NONE, large ? VM_ALLOC_ALIGN_LARGE : 0);
     if (err)
         return err;
     int prot = committed ? vm_host_prot(protect) : OS_PROT_NONE;
