@@ -374,13 +374,17 @@ static void tour_sections(void)
     if (pid == 0) {
         HANDLE o = OpenFileMappingA(FILE_MAP_WRITE, FALSE, name);
         char *v = o ? MapViewOfFile(o, FILE_MAP_WRITE, 0, 0, 0) : NULL;
-        if (v)
-            strcpy(v + 4096, "and this by a child process");
+        char heard[64] = "";
+        if (v) {
+            snprintf(heard, sizeof heard, "%s", v);
+            snprintf(v + 4096, 4096, "child %u read \"%s\"", (unsigned)GetCurrentProcessId(), heard);
+        }
         _exit(v ? 0 : 1);
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    printf("%sa child process opened it by name and wrote: \"%s\"\n", IND, a + 4096);
+    printf("%sa child process opened it by name, read the view and answered: %s\n", IND,
+           a + 4096);
     show(a < b ? (a < c ? a : c) : (b < c ? b : c), 3 * 128 * KiB);
     result_bool("UnmapViewOfFile(b)", UnmapViewOfFile(b));
     result_bool("UnmapViewOfFile(b) again", UnmapViewOfFile(b));
