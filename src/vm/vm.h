@@ -5,7 +5,8 @@
  * Objects
  *   struct vm_alloc   one allocation: a reservation made by VirtualAlloc, or
  *                     a view of a section (MapViewOfFile, type MEM_MAPPED,
- *                     its pages a file's, mapped shared or copy-on-write).  Its base is 64 KiB-aligned; it covers
+ *                     its pages a file's, mapped shared or copy-on-write).
+ *                     Its base is 64 KiB-aligned; it covers
  *                     `size` bytes (whole pages) and holds `host_size` bytes of
  *                     host address space (size rounded up to the granularity:
  *                     the tail belongs to nobody and reads as free, V3.4).
