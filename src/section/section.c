@@ -462,9 +462,9 @@ static HANDLE create_mapping(HANDLE file, LPSECURITY_ATTRIBUTES security, DWORD 
         section_release(s);
         return wm_set_error(err), NULL;
     }
-    if (ns)
-        list_named(s, ns, escaped);
     HANDLE h = obj_handle_new(&s->obj, access_of(protect), flags);
+    if (h && ns)
+        list_named(s, ns, escaped);            /* never a section without a handle (S1) */
     section_release(s);                        /* the handle holds it now */
     if (h)
         wm_set_error(existed ? ERROR_ALREADY_EXISTS : 0);      /* M1.6, M10.2 */
@@ -518,8 +518,9 @@ static HANDLE open_mapping(DWORD access, BOOL inherit, const char *name)
         section_release(s);
         return wm_set_error(err), NULL;
     }
-    list_named(s, ns, escaped);
     HANDLE h = obj_handle_new(&s->obj, access, flags);
+    if (h)
+        list_named(s, ns, escaped);
     section_release(s);
     return h;
 }
