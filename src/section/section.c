@@ -15,7 +15,6 @@ pthread_mutex_t section_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wm_pool section_pool = WM_POOL_INIT(struct section);
 static struct section *named;               /* this process's, while they have handles */
 
-#define BASE_PROTECT(p) ((p) & 0xFFu)
 #define SEC_KNOWN (SEC_COMMIT | SEC_RESERVE | SEC_NOCACHE | SEC_WRITECOMBINE | SEC_LARGE_PAGES)
 #define MAX_SECTION ((uint64_t)1 << 46)     /* more than any address space can map */
 
@@ -82,9 +81,6 @@ static void name_path(char *path, size_t room, char ns, const char *escaped)
 {
     snprintf(path, room, "%s/%c.%s", section_namespace(), ns, escaped);
 }
-
-/* A host error as Windows' (the file layer's one mapping). */
-static DWORD os_error(int err) { return file_error(err, NULL); }
 
 /* -------------------------------------------------------------- objects */
 static void section_destroy(struct wm_object *obj)
@@ -195,7 +191,7 @@ static DWORD build_file(int fd, uint64_t size, DWORD protect, DWORD attributes)
     uint64_t header = wm_align_up(sizeof(struct section_shared) + bitmap, page);
     int err = os_file_resize(fd, header + size);
     if (err)
-        return err == EFBIG || err == ENOSPC ? ERROR_NOT_ENOUGH_MEMORY : os_error(err);
+        return err == EFBIG || err == ENOSPC ? ERROR_NOT_ENOUGH_MEMORY : file_error(err, NULL);
     struct section_shared head = { SECTION_MAGIC, OBJ_SECTION, protect, attributes, size, header,
                                    0, "" };
     size_t done;
@@ -216,7 +212,7 @@ static DWORD open_published(const char *path, struct section *s)
         if (err == ENOENT)
             return ERROR_FILE_NOT_FOUND;
         if (err)
-            return os_error(err);
+            return file_error(err, NULL);
         if (os_file_lock(fd, OS_LOCK_EXCLUSIVE | OS_LOCK_NOWAIT) == 0) {
             /* Nobody holds it: a holder was killed.  Gone, as on Windows. */
             struct os_file_id mine, there;
@@ -242,7 +238,7 @@ static DWORD open_published(const char *path, struct section *s)
             int data;
             err = os_file_open(s->shared->path, mode, 0, &data);
             if (err)
-                e = os_error(err);
+                e = file_error(err, NULL);
             else
                 s->fd = data, s->own_fd = true, s->data_offset = 0, s->size = s->shared->file_size;
         }
@@ -264,7 +260,7 @@ static DWORD publish(const char *path, struct section *s, uint64_t size, DWORD p
     int err = os_file_open(tmp, OS_OPEN_READ | OS_OPEN_WRITE | OS_OPEN_CREATE | OS_OPEN_EXCL,
                            0600, &fd);
     if (err)
-        return os_error(err);
+        return file_error(err, NULL);
     DWORD e = build_file(fd, file_path ? 0 : size, protect, attributes);
     if (!e && file_path) {
         struct section_shared head;
@@ -279,7 +275,7 @@ static DWORD publish(const char *path, struct section *s, uint64_t size, DWORD p
         e = ERROR_NOT_ENOUGH_MEMORY;
     if (!e) {
         err = os_file_link(tmp, path);
-        e = err == EEXIST ? ERROR_ALREADY_EXISTS : err ? os_error(err) : 0;
+        e = err == EEXIST ? ERROR_ALREADY_EXISTS : err ? file_error(err, NULL) : 0;
     }
     os_file_unlink(tmp);
     if (e) {
@@ -370,7 +366,7 @@ static DWORD file_backed(struct section *s, HANDLE file, uint64_t *size, DWORD p
             return ERROR_NOT_ENOUGH_MEMORY;                    /* M13.3: STATUS_SECTION_TOO_BIG */
         int err = os_file_resize(s->fd, *size);                /* M13.2 */
         if (err)
-            return os_error(err);
+            return file_error(err, NULL);
     }
     s->size = *size;
     s->protect = BASE_PROTECT(protect);
@@ -454,7 +450,7 @@ static HANDLE create_mapping(HANDLE file, LPSECURITY_ATTRIBUTES security, DWORD 
     } else {
         int e = os_file_anonymous(0, &s->fd);
         s->own_fd = !e;
-        err = e ? os_error(e) : build_file(s->fd, rounded, BASE_PROTECT(protect), attributes);
+        err = e ? file_error(e, NULL) : build_file(s->fd, rounded, BASE_PROTECT(protect), attributes);
         if (!err)
             err = attach_shared(s);
     }

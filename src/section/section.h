@@ -57,6 +57,7 @@
 #include <pthread.h>
 
 #define SECTION_MAGIC 0x43534d57u      /* "WMSC" */
+#define BASE_PROTECT(p) ((p) & 0xFFu)   /* PAGE_* without SEC_* or modifiers */
 #define SECTION_NAME_MAX 200            /* bytes of a name, escaped */
 
 /* The header at the start of a page-file section's file (shared memory:

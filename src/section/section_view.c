@@ -8,7 +8,6 @@
 
 static struct wm_pool view_pool = WM_POOL_INIT(struct section_view);
 
-#define BASE_PROTECT(p) ((p) & 0xFFu)
 
 /* What a view asks for, decoded from FILE_MAP_* (M2). */
 struct view_access { bool read, write, copy, execute; };

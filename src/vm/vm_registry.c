@@ -322,7 +322,9 @@ DWORD vm_reserve(uintptr_t addr, size_t size, DWORD protect, unsigned flags,
     return 0;
 }
 
-DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
+/* vm_commit, telling a view's section of pages newly committed or not (when
+ * the section is the one that asks). */
+static DWORD commit_pages(uintptr_t start, uintptr_t end, DWORD protect, bool tell_section)
 {
     WM_ASSERT(start < end && vm_range_in_alloc(start, end, NULL));
     struct vm_alloc *a = vm_run_at(start)->alloc;
@@ -332,7 +334,7 @@ DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
     bool charged = a->type == MEM_PRIVATE;      /* a view's pages are its section's */
     if (newly && charged && !vm_charge_take(newly))
         return ERROR_COMMITMENT_LIMIT;
-    DWORD hooked = newly && a->hooks ? a->hooks->commit(a->view, start, end) : 0;
+    DWORD hooked = newly && tell_section && a->hooks ? a->hooks->commit(a->view, start, end) : 0;
     if (hooked)
         return hooked;
     int err = os_protect((void *)start, end - start, vm_host_prot(protect));
@@ -353,6 +355,11 @@ DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
     merge_around(start, end);
     vm_watch_changed(a, start, end, false);
     return 0;
+}
+
+DWORD vm_commit(uintptr_t start, uintptr_t end, DWORD protect)
+{
+    return commit_pages(start, end, protect, true);
 }
 
 DWORD vm_decommit(uintptr_t start, uintptr_t end)
@@ -470,11 +477,7 @@ DWORD vm_map_view(uintptr_t addr, size_t size, int fd, uint64_t offset, DWORD pr
 DWORD vm_view_commit(struct vm_alloc *a, uintptr_t start, uintptr_t end, DWORD protect)
 {
     WM_ASSERT(a->view && start >= a->base && end <= a->base + a->size);
-    const struct vm_view_hooks *hooks = a->hooks;
-    a->hooks = NULL;                          /* the section already knows */
-    DWORD err = vm_commit(start, end, protect);
-    a->hooks = hooks;
-    return err;
+    return commit_pages(start, end, protect, false);      /* the section already knows */
 }
 
 void vm_view_sync(struct vm_alloc *a, uintptr_t start, uintptr_t end)

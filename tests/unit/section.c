@@ -377,12 +377,11 @@ static void other_user_refused(void)
         printf("  other user: not run (switching users needs root)\n");
         return;
     }
-    char name[128], path[600], escaped[128];
-    name_of(name, sizeof name, "owner-only");
+    char name[128], path[600];
+    name_of(name, sizeof name, "owner-only");    /* only characters a name keeps as they are */
     HANDLE h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, name);
     CHECK(h != NULL);
-    snprintf(escaped, sizeof escaped, "%s", name);
-    snprintf(path, sizeof path, "%s/L.%s", section_namespace(), escaped);
+    snprintf(path, sizeof path, "%s/L.%s", section_namespace(), name);
     CHECK(access(path, F_OK) == 0);            /* where the object lives */
     setenv("WINMEM_TEST_OBJECT", path, 1);
     struct kid k = spawn("stranger", name);
